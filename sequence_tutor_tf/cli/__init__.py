@@ -1,0 +1,1 @@
+"""The `sequence-tutor` command line: one entry point, one module per subcommand."""

@@ -1,0 +1,87 @@
+"""Flags every subcommand shares: `--config`, `--seed`, `--output-dir`, logging, resolved config."""
+import argparse
+import json
+import logging
+import os
+import sys
+
+
+def add_common_arguments(parser, output_dir_default=None, output_required=False):
+    parser.add_argument("--config", metavar="FILE",
+                        help="JSON file of settings (keys are flag names with underscores); "
+                             "flags on the command line win over it")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed for Python, NumPy and TensorFlow: same seed, same run")
+    parser.add_argument("--output-dir", default=output_dir_default, required=output_required,
+                        help="directory for checkpoints, TensorBoard logs, plots and MIDI")
+    parser.add_argument("--log-level", default="INFO",
+                        choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="logging verbosity")
+
+
+def apply_config_file(parser, args, argv):
+    """Re-parses with the config file's values as defaults, so explicit flags still win."""
+    path = getattr(args, "config", None)
+    if not path:
+        return args
+    try:
+        with open(path, encoding="utf-8") as f:
+            values = json.load(f)
+    except (OSError, json.JSONDecodeError) as e:
+        parser.error(f"--config {path}: cannot read a JSON object ({e})")
+    if not isinstance(values, dict):
+        parser.error(f"--config {path}: expected a JSON object of settings, got "
+                     f"{type(values).__name__}")
+    known = {a.dest for a in parser._actions}
+    unknown = sorted(k for k in values if k.replace("-", "_") not in known)
+    if unknown:
+        parser.error(f"--config {path}: unknown settings {unknown}; known: "
+                     f"{sorted(k for k in known if not k.startswith('_') and k != 'help')}")
+    parser.set_defaults(**{k.replace("-", "_"): v for k, v in values.items()})
+    new_args = parser.parse_args(argv)
+    new_args._module, new_args._parser = args._module, args._parser
+    return new_args
+
+
+def setup_run(args, command):
+    """Logging, seeds and the resolved configuration written into the output directory."""
+    logging.basicConfig(level=getattr(logging, args.log_level), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from sequence_tutor_tf.utils.seeds import set_global_seed
+    set_global_seed(args.seed)
+    if getattr(args, "output_dir", None):
+        os.makedirs(args.output_dir, exist_ok=True)
+        write_resolved_config(args, command)
+
+
+def resolved_config(args):
+    return {k: v for k, v in sorted(vars(args).items()) if not k.startswith("_")}
+
+
+def write_resolved_config(args, command):
+    from sequence_tutor_tf.utils.files import atomic_write_text
+    config = dict(resolved_config(args), command=command)
+    atomic_write_text(os.path.join(args.output_dir, f"{command}_config.json"),
+                      json.dumps(config, indent=2, default=str))
+
+
+def positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def int_list(text):
+    """'100' or '512,512' or '[512, 512]' -> list of ints."""
+    cleaned = text.strip().strip("[]")
+    try:
+        values = [int(v) for v in cleaned.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers like 512,512, got {text!r}") from None
+    if not values or min(values) <= 0:
+        raise argparse.ArgumentTypeError(f"expected positive integers, got {text!r}")
+    return values

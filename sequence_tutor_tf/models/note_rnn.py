@@ -1,0 +1,165 @@
+"""The Note RNN: a stack of LSTMs and a linear read-out over melody events.
+
+One Keras model holds both Magenta variants (the RL Tuner's single 100-unit LSTM and melody_rnn's
+2 x 512 `basic_rnn`) and any `rnn_layer_sizes`. Two ways to run it:
+
+- `model(inputs)` runs whole sequences (MLE training, priming);
+- `model.step(inputs, state)` advances a batch by one event, compiled with `tf.function`: the RL
+  engine's rollouts, the Reward RNN and sampling all go through it.
+
+State is one flat float vector per batch row, laid out per layer as `[c, h]`: the layout of a TF1
+`MultiRNNCell` of `LSTMCell`s with `state_is_tuple=False`, which is what the RL Tuner feeds and
+stores in its replay memory. TF1's `forget_bias` (added at run time) is folded into the Keras
+forget-gate bias by magenta_compat when weights are loaded, so the cell itself is plain Keras.
+"""
+import json
+import os
+
+from sequence_tutor_tf._tf import keras, tf
+
+CONFIG_FILE_NAME = "note_rnn_config.json"
+
+
+class NoteRNN(keras.Model):
+    """LSTM language model over `num_classes` events with a batched single-step API.
+
+    Args:
+      rnn_layer_sizes: units of each LSTM layer, bottom first.
+      num_classes: size of the softmax (38 for Magenta's melody one-hot).
+      input_size: width of an input vector; defaults to `num_classes` (one-hot of the previous
+        event). melody_rnn's lookback encoding feeds wider inputs.
+      dropout_rate: dropout on each layer's output during training (melody_rnn's
+        `1 - dropout_keep_prob`); 0 for the RL Tuner's Note RNN.
+    """
+
+    def __init__(self, rnn_layer_sizes=(100,), num_classes=38, input_size=None, dropout_rate=0.0,
+                 name="note_rnn", **kwargs):
+        super().__init__(name=name, **kwargs)
+        if not rnn_layer_sizes or any(int(u) <= 0 for u in rnn_layer_sizes):
+            raise ValueError(f"rnn_layer_sizes must be a non-empty list of positive ints, "
+                             f"got {rnn_layer_sizes!r}")
+        self.rnn_layer_sizes = [int(u) for u in rnn_layer_sizes]
+        self.num_classes = int(num_classes)
+        self.input_size = int(input_size or num_classes)
+        self.dropout_rate = float(dropout_rate)
+        self.lstm_layers = [
+            keras.layers.LSTM(units, return_sequences=True, return_state=True, name=f"lstm_{i}")
+            for i, units in enumerate(self.rnn_layer_sizes)]
+        self.dropout_layers = [keras.layers.Dropout(self.dropout_rate, name=f"dropout_{i}")
+                               for i in range(len(self.rnn_layer_sizes))]
+        self.output_layer = keras.layers.Dense(self.num_classes, name="logits")
+        self.build_for_inputs()
+
+    # ----- shapes -------------------------------------------------------------------------------
+    @property
+    def state_size(self):
+        """Width of the flat state vector: sum over layers of 2 * units (c and h)."""
+        return 2 * sum(self.rnn_layer_sizes)
+
+    def zero_state(self, batch_size):
+        return tf.zeros([batch_size, self.state_size], tf.float32)
+
+    def build_for_inputs(self):
+        """Creates the variables, so that checkpoints and converters can see them before use."""
+        self(tf.zeros([1, 1, self.input_size]))
+
+    # ----- state packing ------------------------------------------------------------------------
+    def split_state(self, state):
+        """Flat [batch, state_size] -> list of (h, c) per layer (the Keras order)."""
+        layers, offset = [], 0
+        for units in self.rnn_layer_sizes:
+            c = state[:, offset:offset + units]
+            h = state[:, offset + units:offset + 2 * units]
+            layers.append((h, c))
+            offset += 2 * units
+        return layers
+
+    @staticmethod
+    def join_state(layer_states):
+        """List of (h, c) per layer -> flat [batch, state_size] laid out as [c, h] per layer."""
+        return tf.concat([t for h, c in layer_states for t in (c, h)], axis=-1)
+
+    def _as_inputs(self, inputs):
+        """Accepts one-hot floats or integer event indices."""
+        if inputs.dtype.is_integer:
+            if self.input_size != self.num_classes:
+                raise ValueError(
+                    f"integer event inputs need input_size == num_classes ({self.num_classes}); "
+                    f"this model takes {self.input_size}-wide input vectors")
+            return tf.one_hot(inputs, self.num_classes, dtype=tf.float32)
+        return tf.cast(inputs, tf.float32)
+
+    # ----- sequences ----------------------------------------------------------------------------
+    def call(self, inputs, initial_state=None, training=False, mask=None):
+        """Logits [batch, time, num_classes] for a batch of input sequences."""
+        logits, _ = self.run_sequence(inputs, initial_state, training=training, mask=mask)
+        return logits
+
+    def run_sequence(self, inputs, initial_state=None, training=False, mask=None):
+        """Returns (logits [batch, time, classes], final flat state)."""
+        x = self._as_inputs(tf.convert_to_tensor(inputs))
+        states = (self.split_state(initial_state) if initial_state is not None
+                  else [None] * len(self.lstm_layers))
+        finals = []
+        for lstm, dropout, layer_state in zip(self.lstm_layers, self.dropout_layers, states):
+            init = None if layer_state is None else [layer_state[0], layer_state[1]]
+            x, h, c = lstm(x, initial_state=init, training=training, mask=mask)
+            x = dropout(x, training=training)
+            finals.append((h, c))
+        return self.output_layer(x), self.join_state(finals)
+
+    # ----- one step -----------------------------------------------------------------------------
+    @tf.function(reduce_retracing=True)
+    def step(self, inputs, state):
+        """One event for a batch: inputs [batch, input_size] (or int [batch]) -> (logits, state)."""
+        return self.step_eager(inputs, state)
+
+    def step_eager(self, inputs, state):
+        """`step` without its own `tf.function`, for use inside other compiled functions."""
+        x = self._as_inputs(tf.convert_to_tensor(inputs))
+        new_states = []
+        for lstm, (h, c) in zip(self.lstm_layers, self.split_state(state)):
+            x, (h, c) = lstm.cell(x, [h, c])
+            new_states.append((h, c))
+        return self.output_layer(x), self.join_state(new_states)
+
+    # ----- configuration ------------------------------------------------------------------------
+    def get_config(self):
+        return {"rnn_layer_sizes": self.rnn_layer_sizes, "num_classes": self.num_classes,
+                "input_size": self.input_size, "dropout_rate": self.dropout_rate}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    @classmethod
+    def from_hparams(cls, hparams, **kwargs):
+        return cls(rnn_layer_sizes=hparams.rnn_layer_sizes,
+                   num_classes=getattr(hparams, "one_hot_length", 38), **kwargs)
+
+    def copy(self, name=None):
+        """A new model with the same config and a copy of the weights (e.g. the target network)."""
+        twin = type(self).from_config(self.get_config())
+        if name is not None:
+            twin._name = name
+        twin.set_weights(self.get_weights())
+        return twin
+
+
+def write_model_config(model, directory, extra=None):
+    """Writes the config that `load_model_config` rebuilds the model from (atomically)."""
+    from sequence_tutor_tf.utils.files import atomic_write_text
+    config = {"class": type(model).__name__, "config": model.get_config()}
+    if extra:
+        config.update(extra)
+    atomic_write_text(os.path.join(directory, CONFIG_FILE_NAME), json.dumps(config, indent=2))
+
+
+def read_model_config(directory):
+    path = os.path.join(directory, CONFIG_FILE_NAME)
+    if not os.path.exists(path):
+        raise FileNotFoundError(
+            f"{directory} has no {CONFIG_FILE_NAME}: not a sequence_tutor_tf Note RNN checkpoint "
+            "directory (for Magenta checkpoints use magenta_compat or `sequence-tutor convert`)")
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
