@@ -18,6 +18,7 @@ setup(
     install_requires=[
         "tensorflow>=2.21,<2.22",
         "tf-keras>=2.21,<2.22",
+        "tensorboard>=2.21,<2.22",
         "note-seq==0.0.5",
         "numpy>=1.26,<3",
         "rdkit>=2024.3",
