@@ -51,10 +51,10 @@ def load_note_rnn(directory, checkpoint_path=None):
     model, config = build_from_config(directory)
     path = checkpoint_path or latest_note_rnn_checkpoint(directory)
     status = tf.train.Checkpoint(model=model).restore(path)
+    status.expect_partial()  # optimizer slots of training checkpoints are not needed here
     try:
         status.assert_existing_objects_matched()
     except AssertionError as e:
         raise ValueError(f"checkpoint {path} does not match the model described by "
                          f"{directory}/note_rnn_config.json: {e}") from None
-    status.expect_partial()
     return model, config

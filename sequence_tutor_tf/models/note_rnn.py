@@ -98,7 +98,8 @@ class NoteRNN(keras.Model):
     def run_sequence(self, inputs, initial_state=None, training=False, mask=None):
         """Returns (logits [batch, time, classes], final flat state)."""
         x = self._as_inputs(tf.convert_to_tensor(inputs))
-        states = (self.split_state(initial_state) if initial_state is not None
+        states = (self.split_state(tf.convert_to_tensor(initial_state, tf.float32))
+                  if initial_state is not None
                   else [None] * len(self.lstm_layers))
         finals = []
         for lstm, dropout, layer_state in zip(self.lstm_layers, self.dropout_layers, states):
@@ -118,6 +119,7 @@ class NoteRNN(keras.Model):
         """`step` without its own `tf.function`, for use inside other compiled functions."""
         x = self._as_inputs(tf.convert_to_tensor(inputs))
         new_states = []
+        state = tf.convert_to_tensor(state, tf.float32)
         for lstm, (h, c) in zip(self.lstm_layers, self.split_state(state)):
             x, (h, c) = lstm.cell(x, [h, c])
             new_states.append((h, c))

@@ -1,0 +1,38 @@
+"""Export a Note RNN or a tuned Q / Psi / G policy as a SavedModel that runs without this package.
+
+Signatures: step, step_indices, generate, initial_state, metadata (see docs/export.md). Inspect
+the result with `saved_model_cli show --all --dir OUT`.
+"""
+import logging
+import sys
+
+HELP = "export a Note RNN or RL Tuner run as a self-contained SavedModel"
+
+
+def add_arguments(parser):
+    parser.add_argument("--checkpoint", required=True, metavar="DIR",
+                        help="RL Tuner run directory (tuner_config.json, q_network/, reward_rnn/) "
+                             "or Note RNN checkpoint directory (note_rnn_config.json)")
+    parser.add_argument("--out", required=True, metavar="DIR",
+                        help="directory to write the SavedModel to (must not exist or be empty)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace --out if it already holds something")
+    parser.add_argument("--config", metavar="FILE",
+                        help="JSON file of settings (keys are flag names with underscores)")
+    parser.add_argument("--log-level", default="INFO",
+                        choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="logging verbosity")
+
+
+def run(args):
+    logging.basicConfig(level=getattr(logging, args.log_level), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.log_level != "DEBUG":  # absl's notes on renamed graph inputs are no news to users
+        logging.getLogger("absl").setLevel(logging.WARNING)
+    from sequence_tutor_tf.export.saved_model import export_saved_model
+    try:
+        path = export_saved_model(args.checkpoint, args.out, overwrite=args.overwrite)
+    except (FileNotFoundError, FileExistsError, ValueError) as e:
+        print(f"sequence-tutor export: error: {e}", file=sys.stderr)
+        return 2
+    print(f"wrote SavedModel to {path}\ninspect it with: saved_model_cli show --all --dir {path}")
+    return 0
