@@ -83,9 +83,11 @@ def run(args):
         hparams = resolve_hparams(args)
     except ValueError as e:
         raise SystemExit(f"--hparams: {e}") from None
-    setup_run(args, "pretrain")
     from sequence_tutor_tf.training.mle import make_strategy
-    strategy = make_strategy(args.strategy, args.logical_cpus)
+    strategy = make_strategy(args.strategy, args.logical_cpus)  # before TF touches devices
+    setup_run(args, "pretrain")
+    log.info("strategy %s with %d replica(s)", type(strategy).__name__,
+             strategy.num_replicas_in_sync)
     result = pretrain(args, hparams, strategy)
     print(json.dumps(result, indent=2))
     print(f"Note RNN written to {os.path.join(args.output_dir, 'note_rnn')}")
