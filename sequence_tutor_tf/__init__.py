@@ -5,8 +5,11 @@ Heavy modules load lazily, so `import sequence_tutor_tf` stays cheap for the CLI
 """
 import importlib
 import os
+import warnings
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+# note-seq imports pydub for audio we never touch; its missing-ffmpeg warning is noise here.
+warnings.filterwarnings("ignore", message="Couldn't find ffmpeg", category=RuntimeWarning)
 
 __version__ = "0.1.0"
 

@@ -115,7 +115,8 @@ def pretrain(args, hparams, strategy):
     if not val:
         raise SystemExit(f"{len(melodies)} melodies leave none for validation at "
                          f"--validation-fraction {args.validation_fraction}")
-    baseline = melody_dataset.unigram_nll(train, val)
+    baseline = melody_dataset.unigram_nll(train, val,
+                                          skip_first_n_losses=hparams.skip_first_n_losses)
     global_batch = hparams.batch_size
     train_ds = melody_dataset.make_dataset(
         train, global_batch, skip_first_n_losses=hparams.skip_first_n_losses, shuffle=True,

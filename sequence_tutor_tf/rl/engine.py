@@ -1,0 +1,292 @@
+"""The batched RL engine: N sequences in parallel, replay, and a learner on the original's schedule.
+
+One engine step = one compiled rollout call for all N sequences, a NumPy task reward, a batched
+replay add and, when due, K learner updates fused into one compiled call. With N=1 the order of
+acting, storing, evaluating and training is the original's `train()` loop step for step: the
+update counter follows `training_step` (train when the call count is a multiple of
+train_every_nth; the counter waits while the replay holds fewer than minibatch_size). With N>1 the
+same ratio of updates to environment steps holds unless `updates_per_step` asks for another.
+"""
+import math
+
+import numpy as np
+
+from sequence_tutor_tf.rl.behaviour import OriginalBehaviour
+from sequence_tutor_tf.rl.exploration import ExplorationSchedule
+from sequence_tutor_tf.rl.hparams import (ALGORITHMS, EXPLORATION_MODES, check_choice,
+                                          validate_dqn_hparams)
+from sequence_tutor_tf.rl.learners import make_learner
+from sequence_tutor_tf.rl.policy import RolloutPolicy
+from sequence_tutor_tf.rl.priming import RandomNotePrimer
+from sequence_tutor_tf.rl.replay import ReplayBuffer
+from sequence_tutor_tf.rl.specs import transition_spec
+
+MAX_FUSED_UPDATES = 256
+
+# Attributes that make up the engine's resumable bookkeeping (saved by run_state.py).
+COUNTERS = ("actions_executed_so_far", "num_times_store_called", "num_times_train_called",
+            "iteration", "env_steps", "reward_last_n", "music_theory_reward_last_n",
+            "note_rnn_reward_last_n")
+HISTORIES = ("rewards_batched", "music_theory_rewards_batched", "note_rnn_rewards_batched",
+             "eval_avg_reward", "eval_avg_music_theory_reward", "eval_avg_note_rnn_reward",
+             "target_val_list")
+
+
+class RLEngine:
+    """Collection + learning for one algorithm on one domain.
+
+    Args:
+      algorithm: 'q', 'psi', 'g' or 'pure_rl'.
+      q_network, prior: NoteRNN-like models; the target network starts as a copy of q_network.
+      domain: a `domain.Domain` (vocabulary, rewards, metrics).
+      primer: how sequences start (priming.py); random notes by default.
+      num_envs: compositions played in parallel (1 = the original's schedule exactly).
+      updates_per_step: learner updates per environment step; None keeps 1 / train_every_nth.
+      output_every_nth: env steps between evaluations / reward batches (the original's).
+      eval_num_trials: compositions per evaluation (the original's evaluate_model default 100).
+    """
+
+    def __init__(self, algorithm, q_network, prior, domain, dqn_hparams, primer=None,
+                 reward_mode="music_theory_all", reward_scaler=1.0, exploration_mode="egreedy",
+                 stochastic_observations=False, num_envs=1, updates_per_step=None,
+                 output_every_nth=1000, eval_num_trials=100, behaviour=None, seed=0,
+                 jit_compile=False, target_network=None):
+        check_choice("algorithm", algorithm, ALGORITHMS)
+        check_choice("exploration_mode", exploration_mode, EXPLORATION_MODES)
+        self.hparams = validate_dqn_hparams(dqn_hparams)
+        if isinstance(num_envs, bool) or int(num_envs) != num_envs or num_envs < 1:
+            raise ValueError(f"num_envs must be a positive int, got {num_envs!r}")
+        if updates_per_step is not None and not updates_per_step > 0:
+            raise ValueError(f"updates_per_step must be > 0 (or None for 1/train_every_nth), "
+                             f"got {updates_per_step!r}")
+        if int(output_every_nth) < 1:
+            raise ValueError(f"output_every_nth must be >= 1, got {output_every_nth!r}")
+        self.algorithm = algorithm
+        self.domain = domain
+        self.behaviour = behaviour or OriginalBehaviour()
+        self.reward_mode = domain.effective_reward_mode(algorithm, reward_mode)
+        self.reward_scaler = float(reward_scaler)
+        self.exploration_mode = exploration_mode
+        self.stochastic_observations = bool(stochastic_observations)
+        self.num_envs = int(num_envs)
+        self.updates_per_step = updates_per_step
+        self.output_every_nth = int(output_every_nth)
+        self.eval_num_trials = int(eval_num_trials)
+        self.rng = np.random.default_rng(seed)
+
+        self.q_network = q_network
+        self.prior = prior
+        self.target_network = target_network or q_network.copy(name="target_q_network")
+        self.learner = make_learner(algorithm, q_network, self.target_network, prior,
+                                    self.hparams, self.behaviour, jit_compile=jit_compile)
+        self.policy = RolloutPolicy(
+            q_network, prior, add_prior_to_scores=(algorithm == "g"),
+            sample_next_obs=(exploration_mode == "boltzmann" or self.stochastic_observations),
+            credit_greedy_action=self.behaviour.credit_greedy_action, jit_compile=jit_compile)
+        self.random_notes = RandomNotePrimer(domain.num_actions,
+                                             self.behaviour.random_note_excludes_last)
+        self.primer = primer or self.random_notes
+        self.replay = ReplayBuffer(self.hparams.max_experience,
+                                   transition_spec(q_network.state_size, prior.state_size))
+        self.task_reward = domain.make_task_reward(self.num_envs, self.reward_mode)
+        self._eval_rewards = {}
+        self.output_callback = None        # called with the engine after each evaluation
+        self.step_callback = None          # called with (engine, info) after each engine step
+        for name in COUNTERS:
+            setattr(self, name, 0)
+        for name in HISTORIES:
+            setattr(self, name, [])
+        self.last_losses = []
+        self.last_compositions = None
+        self._obs = None
+
+    # ----- compositions -----------------------------------------------------------------------
+    def reset_compositions(self):
+        self._obs, self._q_state, self._r_state = self.primer.prime(
+            self.num_envs, self.rng, self.q_network, self.prior)
+        self.beat = 0
+        self._compositions = np.zeros((self.num_envs, self.domain.sequence_length), np.int32)
+        self.task_reward.reset()
+
+    def _epsilons(self, n, exploration_period, enable_random):
+        if not enable_random or self.exploration_mode == "boltzmann":
+            return np.zeros(n, np.float32)
+        sched = ExplorationSchedule(self.exploration_mode, exploration_period,
+                                    self.hparams.random_action_probability)
+        start = self.actions_executed_so_far + 1     # action() counts before annealing
+        return np.array([sched.epsilon(start + j) for j in range(n)], np.float32)
+
+    # ----- one engine step ----------------------------------------------------------------------
+    def collect_step(self, exploration_period, enable_random=True):
+        n = self.num_envs
+        if self._obs is None:
+            self.reset_compositions()
+        epsilon = self._epsilons(n, exploration_period, enable_random)
+        self.actions_executed_so_far += n
+        action, next_obs, q_new, r_new, logp, _ = self.policy.step(
+            self._obs, self._q_state, self._r_state, self.rng.random(n),
+            self.random_notes.random_notes(n, self.rng), self.rng.random(n), epsilon)
+        action, next_obs = action.numpy(), next_obs.numpy()
+        q_new, r_new, logp = q_new.numpy(), r_new.numpy(), logp.numpy()
+        task = self.task_reward.step(next_obs, observations=self._obs)
+        total = self.domain.combine_rewards(self.reward_mode, logp, task, self.reward_scaler)
+        self.note_rnn_reward_last_n += float(np.sum(logp))
+        self.music_theory_reward_last_n += float(np.sum(task * self.reward_scaler))
+        self.reward_last_n += float(np.sum(total))
+        self._compositions[:, self.beat % self.domain.sequence_length] = next_obs
+        self.beat += 1
+        terminal = self.beat % self.domain.sequence_length == 0
+        self._store(action, total, next_obs, q_new, r_new, terminal)
+        self._obs, self._q_state, self._r_state = next_obs, q_new, r_new
+        return {"rewards": total, "task_rewards": task, "prior_logp": logp, "terminal": terminal}
+
+    def _store(self, action, reward, next_obs, q_new, r_new, terminal):
+        n = self.num_envs
+        keep = (self.num_times_store_called + np.arange(n)) % self.hparams.store_every_nth == 0
+        self.num_times_store_called += n
+        if not keep.any():
+            return
+        self.replay.add_batch({
+            "observations": self._obs[keep], "states": self._q_state[keep],
+            "actions": action[keep], "rewards": reward[keep].astype(np.float32),
+            "new_observations": next_obs[keep], "new_states": q_new[keep],
+            "new_reward_states": r_new[keep],
+            "terminals": np.full(int(keep.sum()), float(terminal), np.float32)})
+
+    # ----- learning ---------------------------------------------------------------------------
+    def updates_due(self):
+        """Advances the training-call counter by N calls; returns how many updates run now."""
+        n, nth = self.num_envs, self.hparams.train_every_nth
+        ready = len(self.replay) >= self.hparams.minibatch_size
+        start = self.num_times_train_called
+        if self.updates_per_step is not None:
+            self.num_times_train_called += n
+            if not ready:
+                return 0
+            r = self.updates_per_step
+            return int(math.floor((start + n) * r + 1e-9) - math.floor(start * r + 1e-9))
+        if not ready:   # the original returns before counting while the replay is too small
+            self.num_times_train_called = start + (-start) % nth
+            return 0
+        self.num_times_train_called += n
+        return -(-(start + n) // nth) - -(-start // nth)   # multiples of nth in [start, start+n)
+
+    def run_updates(self, k):
+        losses, targets = [], []
+        while k > 0:
+            chunk = min(k, MAX_FUSED_UPDATES)
+            batches = self.replay.sample(self.hparams.minibatch_size, self.rng, num_batches=chunk)
+            l, t = self.learner.train(batches)
+            losses.append(l)
+            targets.append(t)
+            k -= chunk
+        if not losses:
+            return np.zeros(0), np.zeros(0)
+        losses, targets = np.concatenate(losses), np.concatenate(targets)
+        nth = self.hparams.train_every_nth
+        for t in targets:
+            if (self.iteration * nth) % self.output_every_nth == 0:
+                self.target_val_list.append(float(t))
+            self.iteration += 1
+        self.last_losses = losses
+        return losses, targets
+
+    # ----- the training loop ------------------------------------------------------------------
+    def train(self, num_steps=10000, exploration_period=5000, enable_random=True,
+              evaluate_at_start=True, reset_exploration=True, progress=None):
+        """Runs `num_steps` environment steps (rounded up to a multiple of num_envs)."""
+        if evaluate_at_start and self.eval_num_trials > 0:
+            self.evaluate(self.eval_num_trials)
+        if reset_exploration:
+            self.actions_executed_so_far = 0
+        self.reset_compositions()
+        n = self.num_envs
+        for _ in range(int(math.ceil(num_steps / n))):
+            start = self.env_steps
+            info = self.collect_step(exploration_period, enable_random)
+            self.env_steps += n
+            # The original evaluates at step i > 0 with i % output_every_nth == 0.
+            first = max(start, 1)
+            crossed = (start + n - 1) // self.output_every_nth * self.output_every_nth
+            output_now = crossed >= first
+            if output_now:
+                self.output()
+            losses, targets = self.run_updates(self.updates_due())
+            info.update(losses=losses, target_values=targets, output=output_now)
+            if self.step_callback is not None:
+                self.step_callback(self, info)
+            if progress is not None:
+                progress(n)
+            if info["terminal"] or output_now:
+                if info["terminal"]:
+                    self.last_compositions = self._compositions.copy()
+                self.reset_compositions()
+
+    def output(self):
+        """Evaluation and reward batching every output_every_nth steps (the original's)."""
+        if self.eval_num_trials > 0:
+            self.evaluate(self.eval_num_trials)
+        if self.algorithm == "g":
+            self.rewards_batched.append(self.music_theory_reward_last_n +
+                                        self.note_rnn_reward_last_n)
+        else:
+            self.rewards_batched.append(self.reward_last_n)
+        self.music_theory_rewards_batched.append(self.music_theory_reward_last_n)
+        self.note_rnn_rewards_batched.append(self.note_rnn_reward_last_n)
+        if self.output_callback is not None:
+            self.output_callback(self)
+        self.reward_last_n = self.music_theory_reward_last_n = self.note_rnn_reward_last_n = 0.0
+
+    # ----- evaluation and generation ----------------------------------------------------------
+    def rollout(self, num, length, sample_next_obs=True, reward_mode=None):
+        """Plays `num` sequences greedily/sampled without exploration.
+
+        Returns (sequences [num, length], prior log-probs [num, length], task rewards or None).
+        """
+        obs, q_state, r_state = self.primer.prime(num, self.rng, self.q_network, self.prior)
+        reward = None
+        if reward_mode is not None:
+            key = (num, reward_mode)
+            if key not in self._eval_rewards:
+                self._eval_rewards[key] = self.domain.make_task_reward(num, reward_mode)
+            reward = self._eval_rewards[key]
+            reward.reset()
+        seqs = np.zeros((num, length), np.int32)
+        logps = np.zeros((num, length), np.float32)
+        tasks = np.zeros((num, length), np.float32) if reward is not None else None
+        zeros = np.zeros(num, np.float32)
+        for t in range(length):
+            _, nxt, q_state, r_state, logp, _ = self.policy.step(
+                obs, q_state, r_state, zeros, np.zeros(num, np.int32), self.rng.random(num),
+                zeros, sample_next_obs=sample_next_obs)
+            nxt = nxt.numpy()
+            if reward is not None:
+                tasks[:, t] = reward.step(nxt, observations=obs)
+            seqs[:, t], logps[:, t] = nxt, logp.numpy()
+            obs = nxt
+        return seqs, logps, tasks
+
+    def evaluate(self, num_trials=100, sample_next_obs=True):
+        """The original's evaluate_model, all trials in parallel; returns the compositions."""
+        if self.exploration_mode == "boltzmann":
+            sample_next_obs = True       # action() forces sampling in boltzmann mode
+        length = self.domain.sequence_length
+        seqs, logps, tasks = self.rollout(num_trials, length, sample_next_obs,
+                                          reward_mode="music_theory_only")
+        mt = tasks * self.reward_scaler
+        if self.behaviour.eval_last_step_only:
+            note, theory = logps[:, -1], mt[:, -1]
+        else:
+            note, theory = logps.sum(1), mt.sum(1)
+        self.eval_avg_reward.append(float(np.mean(note + theory)))
+        self.eval_avg_note_rnn_reward.append(float(np.mean(note)))
+        self.eval_avg_music_theory_reward.append(float(np.mean(theory)))
+        if self.behaviour.eval_advances_exploration:
+            self.actions_executed_so_far += num_trials * length
+        return seqs
+
+    def generate(self, num=1, length=None, most_probable=False):
+        """Compositions [num, length] sampled from the policy (argmax if most_probable)."""
+        seqs, _, _ = self.rollout(num, length or self.domain.sequence_length,
+                                  sample_next_obs=not most_probable)
+        return seqs

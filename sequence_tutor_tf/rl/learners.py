@@ -1,0 +1,219 @@
+"""TD learners of the RL Tuner: Q, Psi, G (and pure_rl, which is Q on the task reward only).
+
+Each learner owns the Q network, its target copy and the prior (the Reward RNN) and turns a
+minibatch of transitions into one Adam update followed by the soft target update, exactly the
+pair of `session.run`s in the original's `training_step`. The algorithms differ only in
+`next_values`, the estimate of the future at s' that the target bootstraps from:
+
+- q:   max_a' Q_target(s', a')
+- psi: logsumexp_a' Psi_target(s', a')
+- g:   logsumexp_a' (Q_target(s', a') + log p(a'|s')), the prior's log-probabilities
+"""
+from sequence_tutor_tf._tf import keras, tf
+from sequence_tutor_tf.rl.cells import lstm_step_from_index
+
+ADAM_LEARNING_RATE = 0.001    # tf.train.AdamOptimizer() defaults, used for every algorithm
+ADAM_EPSILON = 1e-8
+CLIP_NORM = 5.0
+
+
+def make_optimizer():
+    """TF1 AdamOptimizer's defaults; the fused ResourceApplyAdam kernel, as in TF1."""
+    return keras.optimizers.legacy.Adam(learning_rate=ADAM_LEARNING_RATE, beta_1=0.9,
+                                        beta_2=0.999, epsilon=ADAM_EPSILON)
+
+
+def clip_groups(models, variables, joint_lstm_kernels=True):
+    """Index groups clipped together: TF1 stores an LSTM layer's input and recurrent kernels as
+    one variable, so `clip_by_norm(g, 5)` saw their gradients as one tensor."""
+    position = {id(v): i for i, v in enumerate(variables)}
+    groups, seen = [], set()
+    if joint_lstm_kernels:
+        for model in models:
+            for layer in getattr(model, "lstm_layers", []):
+                pair = [position.get(id(layer.cell.kernel)),
+                        position.get(id(layer.cell.recurrent_kernel))]
+                if None not in pair:
+                    groups.append(pair)
+                    seen.update(pair)
+    groups.extend([i] for i in range(len(variables)) if i not in seen)
+    return groups
+
+
+class TDLearner:
+    """Base learner: loss = mean (Q(s,a) - (r + gamma * next_values))^2.
+
+    Args:
+      q_network, target_network, prior: NoteRNN-like models with `step_eager(inputs, state)`.
+      discount_rate, target_network_update_rate: the dqn_hparams of the same names.
+      train_prior: G only; True reproduces the original's gradient into the prior.
+      joint_lstm_clipping: clip LSTM kernels as TF1's single kernel variable (faithful).
+      mask_terminals: multiply the discount by (1 - terminal); the original does not.
+      jit_compile: compile the update with XLA.
+    """
+
+    algorithm = None
+    uses_prior_in_target = False
+
+    def __init__(self, q_network, target_network, prior, discount_rate=0.95,
+                 target_network_update_rate=0.01, optimizer=None, train_prior=False,
+                 joint_lstm_clipping=True, mask_terminals=False, jit_compile=False):
+        self.q_network = q_network
+        self.target_network = target_network
+        self.prior = prior
+        self.discount_rate = float(discount_rate)
+        self.target_network_update_rate = float(target_network_update_rate)
+        self.optimizer = optimizer or make_optimizer()
+        self.train_prior = bool(train_prior) and self.uses_prior_in_target
+        self.mask_terminals = bool(mask_terminals)
+        self.trainable_variables = list(q_network.trainable_variables)
+        if self.train_prior:
+            self.trainable_variables += list(prior.trainable_variables)
+        models = [q_network] + ([prior] if self.train_prior else [])
+        self._clip_groups = clip_groups(models, self.trainable_variables, joint_lstm_clipping)
+        if len(target_network.weights) != len(q_network.weights):
+            raise ValueError("target_network and q_network must have the same architecture")
+        self._train_many = tf.function(self._train_many_impl, jit_compile=jit_compile,
+                                       reduce_retracing=True)
+
+    # ----- the part that differs between algorithms --------------------------------------------
+    def next_values(self, next_scores, next_prior_logits):
+        raise NotImplementedError
+
+    # ----- one update --------------------------------------------------------------------------
+    def _clip(self, grads):
+        clipped = list(grads)
+        for group in self._clip_groups:
+            gs = [grads[i] for i in group]
+            if any(g is None for g in gs):
+                continue
+            gs, _ = tf.clip_by_global_norm(gs, CLIP_NORM)   # == clip_by_norm of the concatenation
+            for i, g in zip(group, gs):
+                clipped[i] = g
+        return clipped
+
+    def _loss(self, batch):
+        scores, _ = lstm_step_from_index(self.q_network, batch["observations"], batch["states"])
+        taken = tf.gather(scores, batch["actions"], axis=1, batch_dims=1)
+        next_scores, _ = lstm_step_from_index(self.target_network, batch["new_observations"],
+                                              batch["new_states"])
+        next_scores = tf.stop_gradient(next_scores)
+        prior_logits = None
+        if self.uses_prior_in_target:
+            prior_logits, _ = lstm_step_from_index(self.prior, batch["new_observations"],
+                                                   batch["new_reward_states"])
+            if not self.train_prior:
+                prior_logits = tf.stop_gradient(prior_logits)
+        target_vals = self.next_values(next_scores, prior_logits)
+        discount = self.discount_rate
+        if self.mask_terminals:
+            discount = discount * (1.0 - batch["terminals"])
+        future = batch["rewards"] + discount * target_vals
+        loss = tf.reduce_mean(tf.square(taken - future))
+        return loss, target_vals
+
+    def _update(self, batch):
+        with tf.GradientTape() as tape:
+            loss, target_vals = self._loss(batch)
+        grads = tape.gradient(loss, self.trainable_variables)
+        # The gathered first kernel gets sparse rows; clipping and Adam see the dense gradient.
+        grads = [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g
+                 for g in grads]
+        pairs = [(g, v) for g, v in zip(self._clip(grads), self.trainable_variables)
+                 if g is not None]
+        self.optimizer.apply_gradients(pairs)
+        rate = self.target_network_update_rate
+        for target, source in zip(self.target_network.weights, self.q_network.weights):
+            target.assign_sub(rate * (target - source))
+        return loss, tf.reduce_mean(target_vals)
+
+    def _train_many_impl(self, batches):
+        k = tf.shape(batches["rewards"])[0]
+        losses = tf.TensorArray(tf.float32, size=k)
+        targets = tf.TensorArray(tf.float32, size=k)
+        for i in tf.range(k):
+            batch = {name: value[i] for name, value in batches.items()}
+            loss, target_mean = self._update(batch)
+            losses = losses.write(i, loss)
+            targets = targets.write(i, target_mean)
+        return losses.stack(), targets.stack()
+
+    def train(self, batches):
+        """Runs K updates in one compiled call; batches are arrays shaped [K, B, ...].
+
+        Returns (losses [K], mean target values [K]) as NumPy arrays.
+        """
+        batches = {name: tf.convert_to_tensor(batches[name]) for name in _FIELDS}
+        losses, targets = self._train_many(batches)
+        return losses.numpy(), targets.numpy()
+
+    def train_one(self, batch):
+        """One update from a single minibatch (arrays shaped [B, ...]); returns (loss, target)."""
+        losses, targets = self.train({k: v[None] for k, v in batch.items()})
+        return float(losses[0]), float(targets[0])
+
+    def loss_and_targets(self, batch):
+        """(loss, per-row next values) for a minibatch without updating: diagnostics, tests."""
+        batch = {name: tf.convert_to_tensor(batch[name]) for name in _FIELDS}
+        loss, target_vals = self._loss(batch)
+        return float(loss), target_vals.numpy()
+
+    def build_optimizer(self):
+        """Creates Adam's slots now, so a checkpoint restores into them instead of deferring."""
+        self.optimizer._create_all_weights(self.trainable_variables)
+
+    def checkpoint_objects(self):
+        return {"q_network": self.q_network, "target_q_network": self.target_network,
+                "reward_rnn": self.prior, "optimizer": self.optimizer}
+
+
+_FIELDS = ("observations", "states", "actions", "rewards", "new_observations", "new_states",
+           "new_reward_states", "terminals")
+
+
+class QLearner(TDLearner):
+    algorithm = "q"
+
+    def next_values(self, next_scores, next_prior_logits):
+        return tf.reduce_max(next_scores, axis=1)
+
+
+class PureRLLearner(QLearner):
+    """Q-learning; the reward has no prior term (reward_mode music_theory_only)."""
+    algorithm = "pure_rl"
+
+
+class PsiLearner(TDLearner):
+    algorithm = "psi"
+
+    def next_values(self, next_scores, next_prior_logits):
+        return tf.reduce_logsumexp(next_scores, axis=1)
+
+
+class GLearner(TDLearner):
+    algorithm = "g"
+    uses_prior_in_target = True
+
+    def next_values(self, next_scores, next_prior_logits):
+        log_prior = next_prior_logits - tf.reduce_logsumexp(next_prior_logits, axis=1,
+                                                            keepdims=True)
+        return tf.reduce_logsumexp(next_scores + log_prior, axis=1)
+
+
+LEARNERS = {"q": QLearner, "psi": PsiLearner, "g": GLearner, "pure_rl": PureRLLearner}
+
+
+def make_learner(algorithm, q_network, target_network, prior, dqn_hparams, behaviour=None,
+                 **kwargs):
+    """The learner for `algorithm` configured from dqn_hparams and the behaviour switches."""
+    from sequence_tutor_tf.rl.behaviour import OriginalBehaviour
+    if algorithm not in LEARNERS:
+        raise ValueError(f"algorithm must be one of {sorted(LEARNERS)}, got {algorithm!r}")
+    behaviour = behaviour or OriginalBehaviour()
+    return LEARNERS[algorithm](
+        q_network, target_network, prior,
+        discount_rate=dqn_hparams.discount_rate,
+        target_network_update_rate=dqn_hparams.target_network_update_rate,
+        train_prior=behaviour.g_trains_prior,
+        joint_lstm_clipping=behaviour.clip_lstm_kernels_jointly,
+        mask_terminals=not behaviour.discount_across_compositions, **kwargs)

@@ -1,0 +1,63 @@
+"""The acting half of the RL Tuner as one compiled call per batch step.
+
+`RolloutPolicy.step` advances the Q network and the Reward RNN by one event for all N
+compositions, picks actions and next observations the way the original's `action()` does, and
+returns log p(next observation) under the Reward RNN. Randomness comes in as uniform draws from
+the engine's NumPy generator, so a run is repeatable and resumable from a saved RNG state.
+"""
+from sequence_tutor_tf._tf import tf
+from sequence_tutor_tf.rl.cells import lstm_step_from_index
+
+
+class RolloutPolicy:
+    """Args:
+      q_network, prior: NoteRNN-like models (prior = Reward RNN).
+      add_prior_to_scores: G-learning acts on Q + prior logits.
+      sample_next_obs: the next observation is sampled from softmax(scores) (boltzmann or
+        stochastic_observations) instead of being the greedy action.
+      credit_greedy_action: the stored action is the greedy one even when the observation was
+        sampled (the original); False stores the note actually played.
+    """
+
+    def __init__(self, q_network, prior, add_prior_to_scores=False, sample_next_obs=False,
+                 credit_greedy_action=True, jit_compile=False):
+        self.q_network = q_network
+        self.prior = prior
+        self.add_prior_to_scores = bool(add_prior_to_scores)
+        self.sample_next_obs = bool(sample_next_obs)
+        self.credit_greedy_action = bool(credit_greedy_action)
+        self._step = tf.function(self._step_impl, jit_compile=jit_compile)
+
+    def scores(self, observations, q_state, r_state):
+        q_logits, q_new = lstm_step_from_index(self.q_network, observations, q_state)
+        r_logits, r_new = lstm_step_from_index(self.prior, observations, r_state)
+        scores = q_logits + r_logits if self.add_prior_to_scores else q_logits
+        return scores, r_logits, q_new, r_new
+
+    def _step_impl(self, observations, q_state, r_state, explore_u, random_notes, sample_u,
+                   epsilon, sample_next_obs):
+        scores, r_logits, q_new, r_new = self.scores(observations, q_state, r_state)
+        greedy = tf.argmax(scores, axis=1, output_type=tf.int32)
+        probs = tf.nn.softmax(scores)
+        cdf = tf.cumsum(probs, axis=1)
+        sampled = tf.reduce_sum(tf.cast(cdf < sample_u[:, None] * cdf[:, -1:], tf.int32), axis=1)
+        sampled = tf.minimum(sampled, tf.shape(scores)[1] - 1)
+        next_obs = tf.where(sample_next_obs, sampled, greedy)
+        action = greedy if self.credit_greedy_action else next_obs
+        explore = explore_u < epsilon
+        action = tf.where(explore, random_notes, action)
+        next_obs = tf.where(explore, random_notes, next_obs)
+        log_prior = tf.nn.log_softmax(r_logits)
+        logp = tf.gather(log_prior, next_obs, axis=1, batch_dims=1)
+        return action, next_obs, q_new, r_new, logp, probs
+
+    def step(self, observations, q_state, r_state, explore_u, random_notes, sample_u, epsilon,
+             sample_next_obs=None):
+        """All arrays have leading dimension N; epsilon is [N] (0 disables random actions)."""
+        flag = self.sample_next_obs if sample_next_obs is None else bool(sample_next_obs)
+        return self._step(
+            tf.convert_to_tensor(observations, tf.int32), tf.convert_to_tensor(q_state),
+            tf.convert_to_tensor(r_state), tf.convert_to_tensor(explore_u, tf.float32),
+            tf.convert_to_tensor(random_notes, tf.int32),
+            tf.convert_to_tensor(sample_u, tf.float32), tf.convert_to_tensor(epsilon, tf.float32),
+            tf.constant(flag))
