@@ -19,6 +19,7 @@ from sequence_tutor_tf.rl.learners import make_learner
 from sequence_tutor_tf.rl.policy import RolloutPolicy
 from sequence_tutor_tf.rl.priming import RandomNotePrimer
 from sequence_tutor_tf.rl.replay import ReplayBuffer
+from sequence_tutor_tf.rl.rollout import play
 from sequence_tutor_tf.rl.specs import transition_spec
 
 MAX_FUSED_UPDATES = 256
@@ -239,40 +240,24 @@ class RLEngine:
 
     # ----- evaluation and generation ----------------------------------------------------------
     def rollout(self, num, length, sample_next_obs=True, reward_mode=None):
-        """Plays `num` sequences greedily/sampled without exploration.
-
-        Returns (sequences [num, length], prior log-probs [num, length], task rewards or None).
-        """
-        obs, q_state, r_state = self.primer.prime(num, self.rng, self.q_network, self.prior)
+        """Plays `num` sequences without exploration; returns a `rollout.Rollout`."""
         reward = None
         if reward_mode is not None:
             key = (num, reward_mode)
             if key not in self._eval_rewards:
                 self._eval_rewards[key] = self.domain.make_task_reward(num, reward_mode)
             reward = self._eval_rewards[key]
-            reward.reset()
-        seqs = np.zeros((num, length), np.int32)
-        logps = np.zeros((num, length), np.float32)
-        tasks = np.zeros((num, length), np.float32) if reward is not None else None
-        zeros = np.zeros(num, np.float32)
-        for t in range(length):
-            _, nxt, q_state, r_state, logp, _ = self.policy.step(
-                obs, q_state, r_state, zeros, np.zeros(num, np.int32), self.rng.random(num),
-                zeros, sample_next_obs=sample_next_obs)
-            nxt = nxt.numpy()
-            if reward is not None:
-                tasks[:, t] = reward.step(nxt, observations=obs)
-            seqs[:, t], logps[:, t] = nxt, logp.numpy()
-            obs = nxt
-        return seqs, logps, tasks
+        return play(self.policy, self.primer, num, length, self.rng, task_reward=reward,
+                    sample_next_obs=sample_next_obs)
 
     def evaluate(self, num_trials=100, sample_next_obs=True):
         """The original's evaluate_model, all trials in parallel; returns the compositions."""
         if self.exploration_mode == "boltzmann":
             sample_next_obs = True       # action() forces sampling in boltzmann mode
         length = self.domain.sequence_length
-        seqs, logps, tasks = self.rollout(num_trials, length, sample_next_obs,
-                                          reward_mode="music_theory_only")
+        played = self.rollout(num_trials, length, sample_next_obs,
+                              reward_mode="music_theory_only")
+        logps, tasks = played.prior_logps, played.task_rewards
         mt = tasks * self.reward_scaler
         if self.behaviour.eval_last_step_only:
             note, theory = logps[:, -1], mt[:, -1]
@@ -283,10 +268,9 @@ class RLEngine:
         self.eval_avg_music_theory_reward.append(float(np.mean(theory)))
         if self.behaviour.eval_advances_exploration:
             self.actions_executed_so_far += num_trials * length
-        return seqs
+        return played.sequences
 
     def generate(self, num=1, length=None, most_probable=False):
         """Compositions [num, length] sampled from the policy (argmax if most_probable)."""
-        seqs, _, _ = self.rollout(num, length or self.domain.sequence_length,
-                                  sample_next_obs=not most_probable)
-        return seqs
+        return self.rollout(num, length or self.domain.sequence_length,
+                            sample_next_obs=not most_probable).sequences
