@@ -1,0 +1,71 @@
+"""Reproduce the paper's music experiment: Note RNN, Q / Psi / G tuning over seeds, evaluation on
+10,000 compositions each, Table 1 beside the paper's numbers, plots, sample MIDI and report.md.
+
+The `paper` preset follows rl_tuner_train.py (reward_scaler 0.1, discount 0.5, boltzmann
+exploration, 32-note compositions, 1,000,000 training and 500,000 exploration steps) for 3 seeds;
+`--quick` is a smoke run of a few minutes. Rerun the same command to resume an interrupted run.
+"""
+import dataclasses
+
+from sequence_tutor_tf.cli.common import add_common_arguments, positive_int, setup_run
+
+HELP = "reproduce the paper's music results (table, plots, MIDI, report.md)"
+
+
+def add_arguments(parser):
+    parser.add_argument("experiment", choices=["music"], help="which experiment to reproduce")
+    add_common_arguments(parser, output_dir_default="runs/reproduce_music")
+    parser.add_argument("--quick", action="store_true",
+                        help="the quick preset: small corpus, 20,000 tuning steps, one seed")
+    parser.add_argument("--algorithms", default="q,psi,g",
+                        help="comma-separated algorithms to tune (q, psi, g, pure_rl)")
+    parser.add_argument("--seeds", type=positive_int, default=None,
+                        help="seeds per algorithm (default: 3, or 1 with --quick)")
+    parser.add_argument("--note-rnn", default=None, metavar="DIR",
+                        help="use this Note RNN (our format or a Magenta checkpoint converted "
+                             "with `sequence-tutor convert`) instead of pretraining one")
+    parser.add_argument("--corpus", default=None,
+                        help="melody corpus for pretraining (default: the preset's)")
+    parser.add_argument("--cache-dir", default=None, help="where converted corpora are cached")
+    parser.add_argument("--pretrain-steps", type=positive_int, default=None,
+                        help="Note RNN optimizer steps (default: the preset's)")
+    parser.add_argument("--training-steps", type=positive_int, default=None,
+                        help="RL steps per run (default: the preset's)")
+    parser.add_argument("--exploration-steps", type=positive_int, default=None)
+    parser.add_argument("--eval-compositions", type=positive_int, default=None,
+                        help="compositions each model is evaluated on (paper preset: 10,000)")
+    parser.add_argument("--num-envs", type=positive_int, default=None,
+                        help="compositions played in parallel while tuning")
+    parser.add_argument("--no-deterministic", dest="deterministic", action="store_false",
+                        help="allow non-deterministic TensorFlow kernels (faster on GPU)")
+
+
+def resolve_preset(args):
+    from sequence_tutor_tf.reproduce.music import PRESETS
+    preset = PRESETS["quick" if args.quick else "paper"]
+    overrides = {"seeds": args.seeds, "corpus": args.corpus, "pretrain_steps": args.pretrain_steps,
+                 "training_steps": args.training_steps,
+                 "exploration_steps": args.exploration_steps,
+                 "eval_compositions": args.eval_compositions, "num_envs": args.num_envs}
+    return dataclasses.replace(preset, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def run(args):
+    from sequence_tutor_tf.reproduce.music import ALGORITHM_COLUMNS, reproduce_music
+    algorithms = [a.strip() for a in args.algorithms.split(",") if a.strip()]
+    unknown = [a for a in algorithms if a not in ALGORITHM_COLUMNS]
+    if unknown or not algorithms:
+        raise SystemExit(f"--algorithms: unknown {unknown}; choose from "
+                         f"{sorted(ALGORITHM_COLUMNS)}")
+    preset = resolve_preset(args)
+    if preset.pretrain_steps_per_epoch > preset.pretrain_steps:
+        preset = dataclasses.replace(preset, pretrain_steps_per_epoch=preset.pretrain_steps)
+    setup_run(args, "reproduce")
+    if args.deterministic:
+        from sequence_tutor_tf._tf import tf
+        tf.config.experimental.enable_op_determinism()
+    path = reproduce_music(args.output_dir, preset, algorithms, note_rnn_dir=args.note_rnn,
+                           seed=args.seed, cache_dir=args.cache_dir,
+                           progress=lambda text: print(text, flush=True))
+    print(f"report: {path}")
+    return 0

@@ -1,0 +1,187 @@
+"""The paper's music experiment end to end: Note RNN, Q / Psi / G tuning over seeds, evaluation on
+many compositions, the table beside the paper's, plots, MIDI and a report.
+
+Every stage runs through the same code as the `pretrain` and `tune` commands (each run is one of
+their output directories), so a reproduction interrupted anywhere resumes where it stopped: a
+finished stage is skipped, an unfinished run continues from its last checkpoint.
+"""
+import dataclasses
+import json
+import logging
+import os
+import time
+
+import numpy as np
+
+from sequence_tutor_tf.utils.files import atomic_write_text
+
+log = logging.getLogger(__name__)
+
+ALGORITHM_COLUMNS = {"q": "Q", "psi": "Psi", "g": "G", "pure_rl": "pure RL"}
+
+
+@dataclasses.dataclass
+class Preset:
+    """Step counts of one reproduction. `paper` follows rl_tuner_train.py and the paper."""
+    corpus: str
+    pretrain_steps: int
+    pretrain_steps_per_epoch: int
+    training_steps: int
+    exploration_steps: int
+    output_every_nth: int
+    eval_compositions: int
+    seeds: int
+    num_envs: int
+
+
+PRESETS = {
+    "paper": Preset(corpus="default", pretrain_steps=3000, pretrain_steps_per_epoch=300,
+                    training_steps=1_000_000, exploration_steps=500_000,
+                    output_every_nth=50_000, eval_compositions=10_000, seeds=3, num_envs=512),
+    "quick": Preset(corpus="bach", pretrain_steps=300, pretrain_steps_per_epoch=150,
+                    training_steps=20_000, exploration_steps=10_000, output_every_nth=5_000,
+                    eval_compositions=1_000, seeds=1, num_envs=256),
+}
+
+
+def run_dirs(output_dir, algorithms, seeds):
+    return {(alg, seed): os.path.join(output_dir, "runs", f"{alg}_seed{seed}")
+            for alg in algorithms for seed in range(seeds)}
+
+
+def _cli(argv):
+    """Runs one of our commands in this process (same code, same resume behaviour)."""
+    from sequence_tutor_tf.cli.main import main
+    code = main(argv)
+    if code:
+        raise RuntimeError(f"`sequence-tutor {' '.join(argv)}` failed with exit code {code}")
+
+
+def pretrain_stage(output_dir, preset, seed, cache_dir=None):
+    """Trains the Note RNN unless a finished one is there; returns its directory."""
+    pretrain_dir = os.path.join(output_dir, "note_rnn_pretrain")
+    model_dir = os.path.join(pretrain_dir, "note_rnn")
+    if os.path.exists(os.path.join(pretrain_dir, "metrics.json")):
+        log.info("Note RNN already trained: %s", model_dir)
+        return model_dir
+    argv = ["pretrain", "--corpus", preset.corpus, "--output-dir", pretrain_dir,
+            "--num-training-steps", str(preset.pretrain_steps),
+            "--steps-per-epoch", str(preset.pretrain_steps_per_epoch), "--seed", str(seed),
+            "--verbose", "2"]
+    if cache_dir:
+        argv += ["--cache-dir", cache_dir]
+    _cli(argv)
+    return model_dir
+
+
+def tune_stage(note_rnn_dir, run_dir, algorithm, preset, seed):
+    from sequence_tutor_tf.rl.run_state import has_train_state, read_meta
+    if has_train_state(run_dir) and \
+            read_meta(run_dir)["counters"]["env_steps"] >= preset.training_steps:
+        log.info("%s already tuned", run_dir)
+        return
+    _cli(["tune", "--algorithm", algorithm, "--note-rnn", note_rnn_dir, "--output-dir", run_dir,
+          "--training-steps", str(preset.training_steps),
+          "--exploration-steps", str(preset.exploration_steps),
+          "--output-every-nth", str(preset.output_every_nth),
+          "--num-envs", str(preset.num_envs), "--seed", str(seed), "--num-samples", "0",
+          "--log-level", "WARNING"])
+
+
+def load_policy(model_dir=None, run_dir=None):
+    """The sampling policy of a Note RNN (MLE row) or of a tuned run, as the original samples."""
+    from sequence_tutor_tf.models.checkpoints import load_note_rnn
+    from sequence_tutor_tf.rl.policy import RolloutPolicy
+    if run_dir is not None:
+        with open(os.path.join(run_dir, "tuner_config.json"), encoding="utf-8") as f:
+            algorithm = json.load(f)["algorithm"]
+        q, _ = load_note_rnn(os.path.join(run_dir, "q_network"))
+        prior, _ = load_note_rnn(os.path.join(run_dir, "reward_rnn"))
+    else:
+        algorithm = "mle"
+        q, _ = load_note_rnn(model_dir)
+        prior = q
+    return RolloutPolicy(q, prior, add_prior_to_scores=(algorithm == "g"), sample_next_obs=True)
+
+
+def evaluate_policy(policy, num_compositions, seed, length=32, batch=2000):
+    """Composes `num_compositions` pieces (random first note, sampled notes, as the original's
+    compute_composition_stats) and scores them. Returns (stat_dict, extras, sequences)."""
+    from sequence_tutor_tf.music.metrics import compute_composition_stats
+    from sequence_tutor_tf.rl.priming import RandomNotePrimer
+    from sequence_tutor_tf.rl.rollout import play
+
+    rng = np.random.default_rng(seed)
+    primer = RandomNotePrimer(policy.q_network.num_classes)
+    parts = [play(policy, primer, min(batch, num_compositions - start), length, rng)
+             for start in range(0, num_compositions, batch)]
+    sequences = np.concatenate([p.sequences for p in parts])
+    prior = np.concatenate([p.prior_logps for p in parts])
+    own = np.concatenate([p.policy_logps for p in parts])
+    extras = {"prior_log_likelihood_per_note": float(prior.mean()),
+              "kl_from_prior_per_note": float((own - prior).mean())}
+    return compute_composition_stats(sequences), extras, sequences
+
+
+def probabilities_along(policy, events):
+    """The policy's next-event distribution at each step of one composition (for the figure)."""
+    from sequence_tutor_tf._tf import tf
+    q_state = policy.q_network.zero_state(1)
+    r_state = policy.prior.zero_state(1)
+    rows = []
+    previous = np.array([events[0]], np.int32)
+    for event in events[1:]:
+        scores, _, q_state, r_state = policy.scores(tf.constant(previous), q_state, r_state)
+        rows.append(tf.nn.softmax(scores)[0].numpy())
+        previous = np.array([event], np.int32)
+    return np.stack(rows)
+
+
+def reproduce_music(output_dir, preset, algorithms=("q", "psi", "g"), note_rnn_dir=None,
+                    seed=0, cache_dir=None, progress=print):
+    """Runs the whole experiment; returns the path of report.md."""
+    from sequence_tutor_tf.reproduce import report
+
+    os.makedirs(output_dir, exist_ok=True)
+    timings = {}
+    t0 = time.time()
+    if note_rnn_dir is None:
+        progress("[1/4] Note RNN: pretraining by MLE")
+        note_rnn_dir = pretrain_stage(output_dir, preset, seed, cache_dir)
+    timings["pretrain_s"] = time.time() - t0
+
+    dirs = run_dirs(output_dir, algorithms, preset.seeds)
+    t1 = time.time()
+    for i, ((alg, s), run_dir) in enumerate(sorted(dirs.items()), start=1):
+        progress(f"[2/4] tuning {alg} seed {s} ({i}/{len(dirs)}): "
+                 f"{preset.training_steps} steps")
+        tune_stage(note_rnn_dir, run_dir, alg, preset, seed + s)
+    timings["tune_s"] = time.time() - t1
+
+    t2 = time.time()
+    progress(f"[3/4] evaluating each model on {preset.eval_compositions} compositions")
+    stats, extras, samples, policies = {"MLE": []}, {"MLE": []}, {}, {}
+    mle_policy = load_policy(model_dir=note_rnn_dir)
+    for s in range(preset.seeds):
+        st, ex, seqs = evaluate_policy(mle_policy, preset.eval_compositions, seed + 1000 + s)
+        stats["MLE"].append(st)
+        extras["MLE"].append(ex)
+        samples.setdefault("MLE", seqs[:4])
+    policies["MLE"] = mle_policy
+    for (alg, s), run_dir in sorted(dirs.items(), key=lambda item: (
+            list(ALGORITHM_COLUMNS).index(item[0][0]), item[0][1])):
+        column = ALGORITHM_COLUMNS[alg]
+        policy = load_policy(run_dir=run_dir)
+        st, ex, seqs = evaluate_policy(policy, preset.eval_compositions, seed + 1000 + s)
+        stats.setdefault(column, []).append(st)
+        extras.setdefault(column, []).append(ex)
+        samples.setdefault(column, seqs[:4])
+        policies.setdefault(column, policy)
+    timings["evaluate_s"] = time.time() - t2
+
+    progress("[4/4] writing the table, plots, MIDI and report")
+    path = report.write_report(output_dir, preset, stats, extras, samples, policies, dirs,
+                               timings, probabilities_along)
+    timings["total_s"] = time.time() - t0
+    atomic_write_text(os.path.join(output_dir, "timings.json"), json.dumps(timings, indent=2))
+    return path

@@ -1,0 +1,127 @@
+"""Files of a music reproduction: table.md / table.csv, conservativeness, plots, MIDI, report.md."""
+import json
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from sequence_tutor_tf.reproduce import figures, table  # noqa: E402
+from sequence_tutor_tf.utils.files import atomic_write_text  # noqa: E402
+
+
+def _histories(dirs):
+    """{algorithm: [histories dict per seed]} from each run's saved training state."""
+    from sequence_tutor_tf.rl.run_state import read_meta
+    out = {}
+    for (alg, _), run_dir in sorted(dirs.items()):
+        out.setdefault(alg, []).append(read_meta(run_dir)["histories"])
+    return out
+
+
+def _mean_curve(curves):
+    n = min(len(c) for c in curves)
+    return np.mean([c[:n] for c in curves], axis=0) if n else np.zeros(0)
+
+
+def plot_curves(dirs, output_every_nth, path, keys, title):
+    """One panel per algorithm, the mean over seeds of each history in `keys`."""
+    histories = _histories(dirs)
+    fig, axes = plt.subplots(1, len(histories), figsize=(4.5 * len(histories), 3.6),
+                             squeeze=False)
+    for ax, (alg, runs) in zip(axes[0], sorted(histories.items())):
+        for key, label in keys:
+            curve = _mean_curve([h[key] for h in runs])
+            ax.plot(output_every_nth * np.arange(len(curve)), curve, marker=".", label=label)
+        ax.set(title=f"{alg} ({len(runs)} seed{'s' if len(runs) > 1 else ''})",
+               xlabel="environment step")
+        ax.legend(fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def _fmt3(x):
+    return f"{round(float(x), 3) + 0.0:.3f}"    # + 0.0: no "-0.000" for a rounded-off zero
+
+
+def conservative_table(extras):
+    """Log-likelihood of samples under the Note RNN and KL from it, mean +- std over seeds."""
+    lines = ["| Model | log p_NoteRNN per note | KL(model || Note RNN) per note |",
+             "|---|---|---|"]
+    for model, runs in extras.items():
+        cells = []
+        for key in ("prior_log_likelihood_per_note", "kl_from_prior_per_note"):
+            values = np.array([r[key] for r in runs])
+            cells.append(_fmt3(values.mean()) + (f" +- {_fmt3(values.std())}" if len(values) > 1
+                                                 else ""))
+        lines.append(f"| {model} | {cells[0]} | {cells[1]} |")
+    return "\n".join(lines)
+
+
+def write_samples(samples, directory):
+    from sequence_tutor_tf.rl.outputs import write_midi
+    paths = []
+    for model, seqs in samples.items():
+        for i, events in enumerate(seqs):
+            name = model.replace(" ", "_").lower()
+            paths.append(write_midi(events, os.path.join(directory, f"{name}_{i}.mid")))
+    return paths
+
+
+def write_report(output_dir, preset, stats, extras, samples, policies, dirs, timings,
+                 probabilities_along):
+    from sequence_tutor_tf.music.metrics import stats_summary
+    plots_dir = os.path.join(output_dir, "plots")
+    os.makedirs(plots_dir, exist_ok=True)
+    aggregated = table.aggregate(stats)
+    table_md = table.markdown_table(aggregated)
+    atomic_write_text(os.path.join(output_dir, "table.md"), table_md + "\n")
+    atomic_write_text(os.path.join(output_dir, "table.csv"), table.csv_table(aggregated))
+    atomic_write_text(os.path.join(output_dir, "stats.json"), json.dumps(
+        {m: [stats_summary(s) for s in runs] for m, runs in stats.items()}, indent=2,
+        default=float))
+    conservative = conservative_table(extras)
+    atomic_write_text(os.path.join(output_dir, "conservative.json"),
+                      json.dumps(extras, indent=2))
+
+    plot_curves(dirs, preset.output_every_nth, os.path.join(plots_dir, "reward_curves.png"),
+                [("music_theory_rewards_batched", "music theory (x reward_scaler)"),
+                 ("note_rnn_rewards_batched", "Reward RNN log p")],
+                "Training rewards summed per output_every_nth steps")
+    plot_curves(dirs, preset.output_every_nth, os.path.join(plots_dir, "evaluation_curves.png"),
+                [("eval_avg_music_theory_reward", "music theory"),
+                 ("eval_avg_note_rnn_reward", "Reward RNN log p")],
+                "Evaluation rewards")
+    for model, seqs in samples.items():
+        name = model.replace(" ", "_").lower()
+        first = np.asarray(seqs[0])
+        figures.plot_note_probabilities(probabilities_along(policies[model], first), first[1:],
+                                        os.path.join(plots_dir, f"note_probabilities_{name}.png"),
+                                        f"{model}: next-event probabilities of one composition")
+    figures.plot_piano_rolls([seqs[0] for seqs in samples.values()],
+                             [f"{m} sample" for m in samples],
+                             os.path.join(plots_dir, "piano_rolls.png"))
+    write_samples(samples, os.path.join(output_dir, "midi"))
+
+    images = sorted(f for f in os.listdir(plots_dir) if f.endswith(".png"))
+    report = [
+        "# Sequence Tutor music reproduction", "",
+        f"Preset: `{json.dumps(preset.__dict__)}`", "",
+        "## Table 1: ours beside the paper's", "", table_md, "",
+        "## How far each model moved from the Note RNN", "",
+        "Average over the evaluation compositions of log p(note | history) under the Note RNN,",
+        "and the per-note KL of the model's sampling distribution from it (a Monte-Carlo",
+        "estimate on its own samples).", "", conservative, "",
+        "## Figures", ""]
+    report += [f"![{img}](plots/{img})" for img in images]
+    report += ["", "Sample MIDI files are in `midi/`; each run's checkpoints, TensorBoard logs and "
+               "plots are under `runs/`.", "",
+               f"Timings (s): `{json.dumps({k: round(v, 1) for k, v in timings.items()})}`", ""]
+    path = os.path.join(output_dir, "report.md")
+    atomic_write_text(path, "\n".join(report))
+    return path
