@@ -1,15 +1,15 @@
 """Helpers for the RL parity tests: a tiny Magenta Note RNN checkpoint, magenta's RLTuner built on
-it (the oracle), and the TF1 -> Keras weight conversion (i, j, f, o gates + forget_bias 1.0 at run
-time in TF1; i, f, c, o with the forget bias folded in for Keras)."""
+it (the oracle), and its live weights in the Keras layout (magenta_compat's conversion: i, j, f, o
+gates + forget_bias 1.0 at run time in TF1; i, f, c, o with the forget bias folded in for Keras)."""
 import os
 
 import numpy as np
 
+import magenta_compat
+from magenta_compat.gates import tf1_lstm_to_keras
 from sequence_tutor_tf._tf import tf
-from sequence_tutor_tf.models.note_rnn import NoteRNN
 
 LAYERS = [8]
-FORGET_BIAS = 1.0
 
 
 def magenta_hparams(layers=LAYERS):
@@ -35,31 +35,22 @@ def make_magenta_checkpoint(directory, layers=LAYERS, seed=0, scale=0.4):
     return path
 
 
-def _reorder(w, units):
-    i, j, f, o = np.split(w, 4, axis=-1)
-    return np.concatenate([i, f, j, o], axis=-1)
-
-
 def tf1_values_to_keras(values, layers=LAYERS, num_classes=38):
-    """{inner variable name: array} (names after the scope) -> NoteRNN weight list."""
+    """{inner variable name: array} (names after the scope) -> NoteRNN weight list, through
+    magenta_compat's gate conversion (the same code the package loads checkpoints with)."""
     weights, input_size = [], num_classes
     for n, units in enumerate(layers):
         prefix = f"rnn/multi_rnn_cell/cell_{n}/lstm_cell/"
-        kernel = _reorder(values[prefix + "kernel"], units)
-        bias = _reorder(values[prefix + "bias"], units).copy()
-        bias[units:2 * units] += FORGET_BIAS
-        weights += [kernel[:input_size], kernel[input_size:], bias]
+        weights += tf1_lstm_to_keras(values[prefix + "kernel"], values[prefix + "bias"],
+                                     input_size)
         input_size = units
     weights += [values["fully_connected/weights"], values["fully_connected/bias"]]
     return weights
 
 
 def load_keras_from_checkpoint(path, layers=LAYERS):
-    reader = tf.train.load_checkpoint(path)
-    values = {name[len("rnn_model/"):]: reader.get_tensor(name)
-              for name, _ in tf.train.list_variables(path)}
-    model = NoteRNN(layers)
-    model.set_weights(tf1_values_to_keras(values, layers))
+    model = magenta_compat.load_note_rnn(path, note_rnn_type="default")
+    assert model.rnn_layer_sizes == list(layers)
     return model
 
 

@@ -47,3 +47,48 @@ def test_tune_flag_errors(checkpoint, tmp_path):
               "--hparams", "minibatch_size=0"])
     with pytest.raises(FileNotFoundError, match="not found"):
         main(["tune", "--note-rnn", str(tmp_path / "missing"), "--output-dir", str(tmp_path)])
+
+
+def constant_bonus(ctx):
+    """A user reward for the test below: +1000 for every note played."""
+    import numpy as np
+    return np.full(len(ctx.actions), 1000.0)
+
+
+def test_tune_adds_a_user_reward_named_by_flag(checkpoint, tmp_path):
+    runs = {}
+    for name, extra in (("plain", []), ("bonus", ["--extra-reward",
+                                                  "tests.test_rl_tune_cli:constant_bonus"])):
+        out = str(tmp_path / name)
+        assert main(_args(checkpoint, out, 320, algorithm="q") + extra) == 0
+        state = json.load(open(os.path.join(out, "train_state", "engine_state.json")))
+        runs[name] = state["histories"]["music_theory_rewards_batched"][0]
+    # The first reward batch covers about 160 steps: x 1000 x reward_scaler 0.1 = 16,000 more.
+    assert runs["bonus"] - runs["plain"] == pytest.approx(16000, rel=0.05)
+
+
+def test_killed_tune_resumes_from_its_last_checkpoint(checkpoint, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+    out = tmp_path / "killed"
+    args = _args(checkpoint, str(out), 6000)
+    args[args.index("--output-every-nth") + 1] = "400"
+    cmd = [sys.executable, "-m", "sequence_tutor_tf.cli.main", *args]
+    state_file = out / "train_state" / "engine_state.json"
+    first = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 240
+    while time.time() < deadline and not state_file.exists():
+        assert first.poll() is None, "the first run ended before it could be interrupted"
+        time.sleep(0.1)
+    time.sleep(1.0)
+    assert first.poll() is None, "the first run ended before it could be interrupted"
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    saved = json.loads(state_file.read_text())["counters"]["env_steps"]
+    assert 0 < saved < 6000
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert f"resuming from env step {saved} of 6000" in proc.stderr
+    assert json.loads(state_file.read_text())["counters"]["env_steps"] == 6000

@@ -60,6 +60,12 @@ def add_arguments(parser):
     parser.add_argument("--eval-trials", type=int, default=100,
                         help="compositions per evaluation (0 disables evaluation)")
     parser.add_argument("--num-samples", type=int, default=3, help="MIDI samples written at end")
+    parser.add_argument("--magenta-bugs", action=argparse.BooleanOptionalAction, default=True,
+                        help="music-theory rules bug for bug as the original (special-event "
+                             "labels); see docs/differences/rewards.md")
+    parser.add_argument("--extra-reward", action="append", default=[], metavar="SPEC",
+                        help="add a user reward to the task reward: a registered name or "
+                             "'package.module:function' (repeatable; see docs/rewards.md)")
     parser.add_argument("--fix-quirks", action="store_true",
                         help="fix the original's defects (docs/differences/rl.md)")
     parser.add_argument("--no-jit", dest="jit", action="store_false",
@@ -93,7 +99,9 @@ def build_engine(args):
     rng = np.random.default_rng(args.seed)
     primer = make_music_primer(args.priming_mode, q, rng, args.midi_primer,
                                args.training_data_path, behaviour)
-    return RLEngine(args.algorithm, q, prior, MusicDomain(args.num_notes_in_melody), hp,
+    domain = MusicDomain(args.num_notes_in_melody, magenta_bugs=args.magenta_bugs,
+                         extra_rewards=args.extra_reward)
+    return RLEngine(args.algorithm, q, prior, domain, hp,
                     primer=primer, reward_mode=args.reward_mode,
                     reward_scaler=args.reward_scaler, exploration_mode=args.exploration_mode,
                     stochastic_observations=args.stochastic_observations,

@@ -1,86 +1,35 @@
 """The music domain: 38 melody events, the RL Tuner's music-theory rewards and metrics.
 
-Uses the batched music-theory reward (music/rewards/batched.py) when available and otherwise N
-copies of the per-step rules; both compute the reward on the composition so far, then append.
+The task reward is the batched face of the rules (music/rewards/batched.py): the reward of each
+composition's next note is computed on the composition so far, then the note is appended.
 """
 import numpy as np
 
-from sequence_tutor_tf.rl.domain import Domain, TaskReward
+from sequence_tutor_tf.rl.domain import Domain
 
 NUM_CLASSES = 38
-
-
-class PerStepBatchReward(TaskReward):
-    """N per-step `MusicTheoryRewards` side by side: slow, but the exact original rules."""
-
-    def __init__(self, batch_size, reward_mode, num_notes_in_melody, key=None, tonic_note=None):
-        from sequence_tutor_tf.music.rewards.per_step import MusicTheoryRewards
-        self.rules = [MusicTheoryRewards(num_notes_in_melody, reward_mode, key, tonic_note)
-                      for _ in range(batch_size)]
-
-    def reset(self, mask=None):
-        for i, r in enumerate(self.rules):
-            if mask is None or mask[i]:
-                r.reset_composition()
-
-    def step(self, actions, observations=None):
-        out = np.empty(len(self.rules), np.float32)
-        for i, r in enumerate(self.rules):
-            obs = None if observations is None else int(observations[i])
-            out[i] = r.task_reward(obs, int(actions[i]))
-            r.append_to_composition(int(actions[i]))
-        return out
-
-    @property
-    def compositions(self):
-        return np.array([r.composition for r in self.rules])
-
-
-class BatchedRewardAdapter(TaskReward):
-    """Wraps music.rewards.batched.BatchedMusicTheoryReward (passing observations if it takes
-    them: the 'scale' rule looks at the previous observation)."""
-
-    def __init__(self, impl):
-        import inspect
-        self.impl = impl
-        self._takes_obs = "observations" in inspect.signature(impl.step).parameters
-
-    def reset(self, mask=None):
-        self.impl.reset(mask)
-
-    def step(self, actions, observations=None):
-        if self._takes_obs:
-            return np.asarray(self.impl.step(actions, observations=observations), np.float32)
-        return np.asarray(self.impl.step(actions), np.float32)
-
-    @property
-    def compositions(self):
-        return np.asarray(self.impl.compositions)
 
 
 class MusicDomain(Domain):
     num_actions = NUM_CLASSES
 
-    def __init__(self, num_notes_in_melody=32, key=None, tonic_note=None, batched_rewards=True):
+    def __init__(self, num_notes_in_melody=32, key=None, tonic_note=None, magenta_bugs=True,
+                 extra_rewards=()):
         self.sequence_length = int(num_notes_in_melody)
         self.key, self.tonic_note = key, tonic_note
-        self.batched_rewards = batched_rewards
+        self.magenta_bugs = magenta_bugs          # docs/differences/rewards.md
+        self.extra_rewards = tuple(extra_rewards)  # user rewards: docs/rewards.md
 
     def make_task_reward(self, batch_size, reward_mode):
+        """The batched music-theory rules (a `TaskReward` by shape: reset(mask), step)."""
+        from sequence_tutor_tf.music.rewards.batched import BatchedMusicTheoryReward
         from sequence_tutor_tf.music.rewards.modes import check_reward_mode
         check_reward_mode(reward_mode)
-        if self.batched_rewards:
-            try:
-                from sequence_tutor_tf.music.rewards.batched import BatchedMusicTheoryReward
-            except ImportError:
-                pass
-            else:
-                return BatchedRewardAdapter(BatchedMusicTheoryReward(
-                    batch_size, reward_mode=reward_mode,
-                    num_notes_in_melody=self.sequence_length, key=self.key,
-                    tonic_note=self.tonic_note))
-        return PerStepBatchReward(batch_size, reward_mode, self.sequence_length, self.key,
-                                  self.tonic_note)
+        return BatchedMusicTheoryReward(batch_size, reward_mode=reward_mode,
+                                        num_notes_in_melody=self.sequence_length, key=self.key,
+                                        tonic_note=self.tonic_note,
+                                        magenta_bugs=self.magenta_bugs,
+                                        extra_rewards=self.extra_rewards)
 
     def combine_rewards(self, reward_mode, prior_logp, task_reward, reward_scaler):
         from sequence_tutor_tf.music.rewards.modes import combine_rewards
@@ -96,11 +45,9 @@ class MusicDomain(Domain):
         return "music_theory_only" if algorithm in ("g", "pure_rl") else reward_mode
 
     def sequence_metrics(self, sequences):
-        try:
-            from sequence_tutor_tf.music.metrics import compute_composition_stats
-        except ImportError:
-            return {}
-        return compute_composition_stats(np.asarray(sequences))
+        from sequence_tutor_tf.music.metrics import compute_composition_stats
+        return compute_composition_stats(np.asarray(sequences), self.key, self.tonic_note,
+                                         magenta_bugs=self.magenta_bugs)
 
 
 def make_music_primer(priming_mode, q_network, rng, midi_primer=None, training_data=None,
