@@ -192,8 +192,6 @@ class RLTuner(MusicTheoryRewards):
         note_rnn_reward = float(reward_rnn_logprob(action, reward_scores))
         self.note_rnn_reward_last_n += note_rnn_reward
         task = self.task_reward(obs, action)
-        if task is None:        # reward_non_repeating returns None when it penalises
-            task = 0.0
         if self.reward_mode not in ("music_theory_basic", "music_theory_basic_plus_variety"):
             self.music_theory_reward_last_n += task * self.reward_scaler
         return combine_rewards(self.reward_mode, note_rnn_reward, task, self.reward_scaler)
