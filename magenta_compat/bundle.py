@@ -13,7 +13,6 @@ from google.protobuf import message
 from magenta_compat import checkpoint_io, melody_rnn_format, metagraph
 from magenta_compat.errors import MagentaCompatError
 from magenta_compat.melody_configs import CONFIGS, check_config_id
-from sequence_tutor_tf._tf import tf
 from sequence_tutor_tf.utils.files import atomic_write_bytes
 
 

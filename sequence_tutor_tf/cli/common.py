@@ -18,6 +18,17 @@ def add_common_arguments(parser, output_dir_default=None, output_required=False)
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="logging verbosity")
 
 
+def add_music_rule_arguments(parser):
+    """--magenta-bugs and --extra-reward: how the music-theory rules score, for every command
+    that scores melodies (tune, evaluate)."""
+    parser.add_argument("--magenta-bugs", action=argparse.BooleanOptionalAction, default=True,
+                        help="reproduce the original's numbers bug for bug (special-event "
+                             "labels, uncounted in-key thirds); see docs/differences/rewards.md")
+    parser.add_argument("--extra-reward", action="append", default=[], metavar="SPEC",
+                        help="add a user reward to the rules: a registered name or "
+                             "'package.module:function' (repeatable; see docs/rewards.md)")
+
+
 def apply_config_file(parser, args, argv):
     """Re-parses with the config file's values as defaults, so explicit flags still win."""
     path = getattr(args, "config", None)

@@ -9,13 +9,13 @@ then the statistics of rl_tuner_eval_metrics over all compositions, in the origi
 `--format json` prints the same as JSON. With --output-dir, evaluate.json and each scored melody
 as MIDI (what was actually scored, after quantizing and transposing) are written there.
 """
-import argparse
 import json
 import logging
 import os
 import sys
 
-from sequence_tutor_tf.cli.common import add_common_arguments, positive_int, setup_run
+from sequence_tutor_tf.cli.common import (add_common_arguments, add_music_rule_arguments,
+                                          positive_int, setup_run)
 
 HELP = "score MIDI / NoteSequence melodies with the music-theory rewards and the paper's metrics"
 MIDI_EXTENSIONS = (".mid", ".midi")
@@ -38,12 +38,7 @@ def add_arguments(parser):
                              "'Am' ...")
     parser.add_argument("--no-transpose", action="store_true",
                         help="keep the melody's pitches instead of transposing it into --key")
-    parser.add_argument("--magenta-bugs", action=argparse.BooleanOptionalAction, default=True,
-                        help="reproduce the original's numbers bug for bug (special-event "
-                             "labels, uncounted in-key thirds); see docs/differences/rewards.md")
-    parser.add_argument("--extra-reward", action="append", default=[], metavar="SPEC",
-                        help="also score a user reward: a registered name or "
-                             "'package.module:function' (repeatable; see docs/rewards.md)")
+    add_music_rule_arguments(parser)
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="print a report or JSON")
     parser.add_argument("--per-step", action="store_true",

@@ -8,7 +8,8 @@ import argparse
 import logging
 import os
 
-from sequence_tutor_tf.cli.common import add_common_arguments, positive_int, setup_run
+from sequence_tutor_tf.cli.common import (add_common_arguments, add_music_rule_arguments,
+                                          positive_int, setup_run)
 
 HELP = "RL-tune a Note RNN (Q, Psi, G-learning, pure RL) with music-theory rewards"
 log = logging.getLogger("sequence_tutor_tf.tune")
@@ -60,12 +61,7 @@ def add_arguments(parser):
     parser.add_argument("--eval-trials", type=int, default=100,
                         help="compositions per evaluation (0 disables evaluation)")
     parser.add_argument("--num-samples", type=int, default=3, help="MIDI samples written at end")
-    parser.add_argument("--magenta-bugs", action=argparse.BooleanOptionalAction, default=True,
-                        help="music-theory rules bug for bug as the original (special-event "
-                             "labels); see docs/differences/rewards.md")
-    parser.add_argument("--extra-reward", action="append", default=[], metavar="SPEC",
-                        help="add a user reward to the task reward: a registered name or "
-                             "'package.module:function' (repeatable; see docs/rewards.md)")
+    add_music_rule_arguments(parser)
     parser.add_argument("--fix-quirks", action="store_true",
                         help="fix the original's defects (docs/differences/rl.md)")
     parser.add_argument("--no-jit", dest="jit", action="store_false",

@@ -8,6 +8,7 @@ so states can be moved between this model and Magenta's graph unchanged.
 """
 from sequence_tutor_tf._tf import keras, tf
 from sequence_tutor_tf.models.checkpoints import register_model_class
+from sequence_tutor_tf.models.step_model import StepModel
 
 
 class AttentionLSTMCell(keras.layers.Layer):
@@ -62,7 +63,7 @@ class AttentionLSTMCell(keras.layers.Layer):
                     input_size=self.input_size)
 
 
-class AttentionRNN(keras.Model):
+class AttentionRNN(StepModel):
     """Attention-wrapped bottom LSTM + plain LSTMs + linear read-out (melody_rnn attention_rnn).
 
     Same API as NoteRNN: `call`, `run_sequence`, `step`, `step_eager`, `zero_state`,
@@ -108,9 +109,6 @@ class AttentionRNN(keras.Model):
     def state_size(self):
         return sum(self._layer_widths)
 
-    def zero_state(self, batch_size):
-        return tf.zeros([batch_size, self.state_size], tf.float32)
-
     def split_state(self, state):
         """Flat state -> ([h0, c0, attns, attn_states], [(h, c) of each upper layer])."""
         parts = tf.split(state, self._layer_widths, axis=-1)
@@ -125,10 +123,6 @@ class AttentionRNN(keras.Model):
                          axis=-1)
 
     # ----- running ----------------------------------------------------------------------------
-    def call(self, inputs, initial_state=None, training=False, mask=None):
-        logits, _ = self.run_sequence(inputs, initial_state, training=training, mask=mask)
-        return logits
-
     def run_sequence(self, inputs, initial_state=None, training=False, mask=None):
         """Returns (logits [batch, time, classes], final flat state)."""
         x = tf.cast(tf.convert_to_tensor(inputs), tf.float32)
@@ -145,11 +139,6 @@ class AttentionRNN(keras.Model):
             finals.append((h, c))
         return self.output_layer(x), self.join_state(attention_final, finals)
 
-    @tf.function(reduce_retracing=True)
-    def step(self, inputs, state):
-        """One event for a batch: inputs [batch, input_size] -> (logits, state)."""
-        return self.step_eager(inputs, state)
-
     def step_eager(self, inputs, state):
         x = tf.cast(tf.convert_to_tensor(inputs), tf.float32)
         attention_state, upper = self.split_state(state)
@@ -165,17 +154,6 @@ class AttentionRNN(keras.Model):
         return {"rnn_layer_sizes": self.rnn_layer_sizes, "num_classes": self.num_classes,
                 "input_size": self.input_size, "attn_length": self.attn_length,
                 "dropout_rate": self.dropout_rate}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def copy(self, name=None):
-        twin = type(self).from_config(self.get_config())
-        if name is not None:
-            twin._name = name
-        twin.set_weights(self.get_weights())
-        return twin
 
 
 register_model_class(AttentionRNN)

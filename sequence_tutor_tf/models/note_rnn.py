@@ -16,11 +16,12 @@ import json
 import os
 
 from sequence_tutor_tf._tf import keras, tf
+from sequence_tutor_tf.models.step_model import StepModel
 
 CONFIG_FILE_NAME = "note_rnn_config.json"
 
 
-class NoteRNN(keras.Model):
+class NoteRNN(StepModel):
     """LSTM language model over `num_classes` events with a batched single-step API.
 
     Args:
@@ -56,9 +57,6 @@ class NoteRNN(keras.Model):
         """Width of the flat state vector: sum over layers of 2 * units (c and h)."""
         return 2 * sum(self.rnn_layer_sizes)
 
-    def zero_state(self, batch_size):
-        return tf.zeros([batch_size, self.state_size], tf.float32)
-
     def build_for_inputs(self):
         """Creates the variables, so that checkpoints and converters can see them before use."""
         self(tf.zeros([1, 1, self.input_size]))
@@ -90,11 +88,6 @@ class NoteRNN(keras.Model):
         return tf.cast(inputs, tf.float32)
 
     # ----- sequences ----------------------------------------------------------------------------
-    def call(self, inputs, initial_state=None, training=False, mask=None):
-        """Logits [batch, time, num_classes] for a batch of input sequences."""
-        logits, _ = self.run_sequence(inputs, initial_state, training=training, mask=mask)
-        return logits
-
     def run_sequence(self, inputs, initial_state=None, training=False, mask=None):
         """Returns (logits [batch, time, classes], final flat state)."""
         x = self._as_inputs(tf.convert_to_tensor(inputs))
@@ -110,11 +103,6 @@ class NoteRNN(keras.Model):
         return self.output_layer(x), self.join_state(finals)
 
     # ----- one step -----------------------------------------------------------------------------
-    @tf.function(reduce_retracing=True)
-    def step(self, inputs, state):
-        """One event for a batch: inputs [batch, input_size] (or int [batch]) -> (logits, state)."""
-        return self.step_eager(inputs, state)
-
     def step_eager(self, inputs, state):
         """`step` without its own `tf.function`, for use inside other compiled functions."""
         x = self._as_inputs(tf.convert_to_tensor(inputs))
@@ -131,21 +119,9 @@ class NoteRNN(keras.Model):
                 "input_size": self.input_size, "dropout_rate": self.dropout_rate}
 
     @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    @classmethod
     def from_hparams(cls, hparams, **kwargs):
         return cls(rnn_layer_sizes=hparams.rnn_layer_sizes,
                    num_classes=getattr(hparams, "one_hot_length", 38), **kwargs)
-
-    def copy(self, name=None):
-        """A new model with the same config and a copy of the weights (e.g. the target network)."""
-        twin = type(self).from_config(self.get_config())
-        if name is not None:
-            twin._name = name
-        twin.set_weights(self.get_weights())
-        return twin
 
 
 def write_model_config(model, directory, extra=None):
