@@ -176,7 +176,8 @@ class RLEngine:
         losses, targets = [], []
         while k > 0:
             chunk = min(k, MAX_FUSED_UPDATES)
-            batches = self.replay.sample(self.hparams.minibatch_size, self.rng, num_batches=chunk)
+            batches = self.replay.sample(self.hparams.minibatch_size, self.rng, num_batches=chunk,
+                                         fields=getattr(self.learner, "fields", None))
             l, t = self.learner.train(batches)
             losses.append(l)
             targets.append(t)

@@ -138,12 +138,22 @@ class TDLearner:
             targets = targets.write(i, target_mean)
         return losses.stack(), targets.stack()
 
+    @property
+    def fields(self):
+        """The transition fields `train` reads; the engine samples only these from the replay."""
+        skip = set()
+        if not self.uses_prior_in_target:
+            skip.add("new_reward_states")
+        if not self.mask_terminals:
+            skip.add("terminals")
+        return tuple(f for f in _FIELDS if f not in skip)
+
     def train(self, batches):
         """Runs K updates in one compiled call; batches are arrays shaped [K, B, ...].
 
         Returns (losses [K], mean target values [K]) as NumPy arrays.
         """
-        batches = {name: tf.convert_to_tensor(batches[name]) for name in _FIELDS}
+        batches = {name: tf.convert_to_tensor(batches[name]) for name in self.fields}
         losses, targets = self._train_many(batches)
         return losses.numpy(), targets.numpy()
 

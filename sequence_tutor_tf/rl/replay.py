@@ -41,11 +41,11 @@ class ReplayBuffer:
         self._next = int((self._next + n) % self.capacity)
         self._size = min(self._size + n, self.capacity)
 
-    def sample(self, batch_size, rng, num_batches=None):
+    def sample(self, batch_size, rng, num_batches=None, fields=None):
         """Minibatch(es) drawn uniformly without replacement within each minibatch.
 
         With `num_batches`, returns arrays shaped [num_batches, batch_size, ...] for a fused
-        multi-update call.
+        multi-update call. `fields` limits the gather to those keys (same draws either way).
         """
         if batch_size > self._size:
             raise ValueError(f"cannot sample {batch_size} transitions from a buffer of "
@@ -54,14 +54,15 @@ class ReplayBuffer:
         if batch_size * 8 <= self._size:
             # Rejection of the rare duplicate rows is cheaper than a permutation per minibatch.
             idx = rng.integers(0, self._size, size=(k, batch_size))
-            for row in range(k):
-                if len(np.unique(idx[row])) != batch_size:
-                    idx[row] = rng.choice(self._size, batch_size, replace=False)
+            ordered = np.sort(idx, axis=1)
+            for row in np.flatnonzero((ordered[:, 1:] == ordered[:, :-1]).any(axis=1)):
+                idx[row] = rng.choice(self._size, batch_size, replace=False)
         else:
             idx = np.stack([rng.choice(self._size, batch_size, replace=False) for _ in range(k)])
         if num_batches is None:
             idx = idx[0]
-        return {key: arr[idx] for key, arr in self._data.items()}
+        keys = self._data if fields is None else fields
+        return {key: self._data[key][idx] for key in keys}
 
     # ----- checkpointing ------------------------------------------------------------------------
     def state_dict(self):
