@@ -14,7 +14,7 @@ install-magenta: install
 	$(PIP) install -q -r requirements-magenta.txt
 
 demo: install
-	TF_CPP_MIN_LOG_LEVEL=2 sequence-tutor demo --output-dir $(DEMO_OUT)
+	TF_CPP_MIN_LOG_LEVEL=2 $(PYTHON) -m sequence_tutor_tf.cli.main demo --output-dir $(DEMO_OUT)
 
 test: install-magenta
 	TF_CPP_MIN_LOG_LEVEL=2 $(PYTHON) -m pytest -q tests

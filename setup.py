@@ -3,6 +3,8 @@
 magenta itself is deliberately *not* a dependency: it pins TensorFlow 2.9. The parity tests and
 benchmarks install it separately with `make install-magenta` (see README.md).
 """
+import pathlib
+
 from setuptools import find_packages, setup
 
 setup(
@@ -10,7 +12,7 @@ setup(
     version="0.1.0",
     description=("KL-controlled RL fine-tuning of sequence models (Sequence Tutor / Magenta RL "
                  "Tuner) for TensorFlow 2 and tf-keras."),
-    long_description=open("README.md", encoding="utf-8").read(),
+    long_description=pathlib.Path(__file__).with_name("README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     python_requires=">=3.10,<3.13",
     packages=find_packages(include=["sequence_tutor_tf", "sequence_tutor_tf.*",

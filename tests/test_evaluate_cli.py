@@ -100,3 +100,24 @@ def test_errors_are_named(tmp_path, capsys):
     assert "fewer than one composition of 32" in capsys.readouterr().err
     assert main(["evaluate", str(tmp_path / "short.mid"), "--key", "H"]) == 2
     assert "cannot read key 'H'" in capsys.readouterr().err
+    write_song(tmp_path / "a.mid")
+    assert main(["evaluate", str(tmp_path / "a.mid"), "--extra-reward", "no_such_rule"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown reward 'no_such_rule'" in err and "skipping" not in err
+
+
+def test_installed_command_finds_a_user_reward_module_in_the_working_directory(tmp_path):
+    # docs/rewards.md's example, run the way a user runs it: the console script, a module
+    # beside the user, no PYTHONPATH.
+    import subprocess
+    import sys
+    (tmp_path / "my_rewards.py").write_text(
+        "import numpy as np\n\ndef two_per_note(ctx):\n    return np.full(len(ctx.actions), 2.0)\n")
+    write_song(tmp_path / "song.mid")
+    script = os.path.join(os.path.dirname(sys.executable), "sequence-tutor")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    out = subprocess.run([script, "evaluate", "song.mid", "--format", "json", "--extra-reward",
+                          "my_rewards:two_per_note"], cwd=tmp_path, capture_output=True,
+                         text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert json.loads(out.stdout)["files"][0]["rewards"]["two_per_note"] == 80.0

@@ -1,7 +1,4 @@
 """Melody data: encoding, extraction parity with magenta, corpus, sources and tf.data pipeline."""
-import os
-import warnings
-
 import numpy as np
 import pytest
 

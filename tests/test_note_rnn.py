@@ -45,3 +45,19 @@ def test_bad_layer_sizes_and_missing_config(tmp_path):
         NoteRNN([])
     with pytest.raises(FileNotFoundError, match="note_rnn_config.json"):
         load_note_rnn(str(tmp_path))
+
+
+def test_attention_rnn_checkpoint_loads_in_a_process_that_never_imported_it(tmp_path):
+    import subprocess
+    import sys
+    from sequence_tutor_tf.models.attention_rnn import AttentionRNN
+    save_note_rnn(AttentionRNN([6, 5], num_classes=40, input_size=12, attn_length=3),
+                  str(tmp_path / "attn"))
+    code = ("import sys; import sequence_tutor_tf\n"
+            "from sequence_tutor_tf.models.checkpoints import load_note_rnn\n"
+            "assert 'sequence_tutor_tf.models.attention_rnn' not in sys.modules\n"
+            f"model, _ = load_note_rnn({str(tmp_path / 'attn')!r})\n"
+            "print(type(model).__name__, model.attn_length)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split()[-2:] == ["AttentionRNN", "3"]

@@ -202,3 +202,16 @@ def test_stochastic_observations_with_egreedy_samples_next_note():
     acts = eng.replay._data["actions"][:n]
     nxt = eng.replay._data["new_observations"][:n]
     assert (acts != nxt).mean() > 0.3
+
+
+def test_checkpoint_taken_at_an_output_holds_no_already_recorded_rewards(tmp_path):
+    # The tune command checkpoints from the output callback; a run resumed from that
+    # checkpoint must not add the window just recorded to its next reward batch again.
+    eng = _engine("q", num_envs=4, output_every_nth=40)
+    seen = []
+    eng.output_callback = lambda e: seen.append(
+        (e.reward_last_n, e.music_theory_reward_last_n, e.note_rnn_reward_last_n,
+         e.rewards_batched[-1]))
+    eng.train(120, 50)
+    assert len(seen) == 2 and all(window[:3] == (0.0, 0.0, 0.0) for window in seen)
+    assert all(window[3] != 0.0 for window in seen)

@@ -45,7 +45,7 @@ def test_tune_flag_errors(checkpoint, tmp_path):
     with pytest.raises(SystemExit, match="minibatch_size"):
         main(["tune", "--note-rnn", checkpoint, "--output-dir", str(tmp_path),
               "--hparams", "minibatch_size=0"])
-    with pytest.raises(FileNotFoundError, match="not found"):
+    with pytest.raises(SystemExit, match="--note-rnn: .*missing: no such file"):
         main(["tune", "--note-rnn", str(tmp_path / "missing"), "--output-dir", str(tmp_path)])
 
 

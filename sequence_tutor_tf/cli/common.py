@@ -29,28 +29,66 @@ def add_music_rule_arguments(parser):
                              "'package.module:function' (repeatable; see docs/rewards.md)")
 
 
-def apply_config_file(parser, args, argv):
-    """Re-parses with the config file's values as defaults, so explicit flags still win."""
-    path = getattr(args, "config", None)
-    if not path:
-        return args
+def _config_path(argv):
+    for i, token in enumerate(argv):
+        if token == "--config" and i + 1 < len(argv):
+            return argv[i + 1]
+        if token.startswith("--config="):
+            return token.split("=", 1)[1]
+    return None
+
+
+def expand_config_file(parser, argv):
+    """argv with the `--config` file's settings turned into flags placed before the user's own.
+
+    As flags, the file's values go through the same types, choices and required-flag checks as
+    typed ones, and a flag given on the command line, coming later, wins.
+    """
+    path = _config_path(argv)
+    if not argv or path is None:
+        return argv
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    command = subparsers.choices.get(argv[0])
+    if command is None:
+        return argv
     try:
         with open(path, encoding="utf-8") as f:
             values = json.load(f)
     except (OSError, json.JSONDecodeError) as e:
-        parser.error(f"--config {path}: cannot read a JSON object ({e})")
+        command.error(f"--config {path}: cannot read a JSON object ({e})")
     if not isinstance(values, dict):
-        parser.error(f"--config {path}: expected a JSON object of settings, got "
-                     f"{type(values).__name__}")
-    known = {a.dest for a in parser._actions}
-    unknown = sorted(k for k in values if k.replace("-", "_") not in known)
+        command.error(f"--config {path}: expected a JSON object of settings, got "
+                      f"{type(values).__name__}")
+    return [argv[0]] + _settings_to_flags(command, values, path) + argv[1:]
+
+
+def _settings_to_flags(parser, values, path):
+    by_dest = {a.dest: a for a in parser._actions if a.option_strings and a.dest != "help"}
+    unknown = sorted(k for k in values if k.replace("-", "_") not in by_dest or k == "config")
     if unknown:
         parser.error(f"--config {path}: unknown settings {unknown}; known: "
-                     f"{sorted(k for k in known if not k.startswith('_') and k != 'help')}")
-    parser.set_defaults(**{k.replace("-", "_"): v for k, v in values.items()})
-    new_args = parser.parse_args(argv)
-    new_args._module, new_args._parser = args._module, args._parser
-    return new_args
+                     f"{sorted(d for d in by_dest if d != 'config')}")
+    flags = []
+    for key, value in values.items():
+        action = by_dest[key.replace("-", "_")]
+        option = next(o for o in action.option_strings if o.startswith("--"))
+        if isinstance(action, argparse.BooleanOptionalAction):
+            if not isinstance(value, bool):
+                parser.error(f"--config {path}: {key} must be true or false, got {value!r}")
+            flags.append(option if value else "--no-" + option[2:])
+        elif action.nargs == 0:      # store_true / store_false: only the non-default value
+            if not isinstance(value, bool):
+                parser.error(f"--config {path}: {key} must be true or false, got {value!r}")
+            if value != action.default:
+                flags.append(option)
+        elif isinstance(action, argparse._AppendAction):
+            for item in value if isinstance(value, list) else [value]:
+                flags += [option, str(item)]
+        elif isinstance(value, list):  # e.g. rnn_layer_sizes: [512, 512]
+            flags += [option, ",".join(str(v) for v in value)]
+        elif value is not None:
+            flags += [option, str(value)]
+    return flags
 
 
 def setup_run(args, command):

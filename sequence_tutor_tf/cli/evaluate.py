@@ -18,7 +18,6 @@ from sequence_tutor_tf.cli.common import (add_common_arguments, add_music_rule_a
                                           positive_int, setup_run)
 
 HELP = "score MIDI / NoteSequence melodies with the music-theory rewards and the paper's metrics"
-MIDI_EXTENSIONS = (".mid", ".midi")
 PROTO_EXTENSIONS = (".pb",)
 log = logging.getLogger("sequence_tutor_tf.evaluate")
 
@@ -47,6 +46,7 @@ def add_arguments(parser):
 
 def find_inputs(paths):
     """Files to score, in a stable order; directories are searched recursively."""
+    from sequence_tutor_tf.music.sources import MIDI_EXTENSIONS
     found = []
     for path in paths:
         if os.path.isdir(path):
@@ -116,9 +116,12 @@ def run(args):
     import numpy as np
     from sequence_tutor_tf.music import encoding, metrics
     from sequence_tutor_tf.music.rewards.keys import parse_key_name
+    from sequence_tutor_tf.music.rewards.registry import resolve_reward
     from sequence_tutor_tf.music.rewards.scoring import reward_summary
     try:
         key, tonic = parse_key_name(args.key)
+        for spec in args.extra_reward:     # a typo is one error, not every file skipped
+            resolve_reward(spec)
         files = find_inputs(args.paths)
     except ValueError as e:
         print(f"sequence-tutor evaluate: error: {e}", file=sys.stderr)

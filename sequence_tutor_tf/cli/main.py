@@ -8,7 +8,7 @@ import argparse
 import importlib
 import sys
 
-# name -> module; a subcommand whose module is absent is simply not offered.
+# name -> module that implements it.
 SUBCOMMANDS = {
     "demo": "sequence_tutor_tf.cli.demo",
     "pretrain": "sequence_tutor_tf.cli.pretrain",
@@ -22,15 +22,6 @@ SUBCOMMANDS = {
 }
 
 
-def _available_subcommands():
-    for name, module_name in SUBCOMMANDS.items():
-        try:
-            yield name, importlib.import_module(module_name)
-        except ModuleNotFoundError as e:
-            if e.name != module_name:
-                raise
-
-
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="sequence-tutor",
@@ -40,7 +31,8 @@ def build_parser():
         formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for name, module in _available_subcommands():
+    for name, module_name in SUBCOMMANDS.items():
+        module = importlib.import_module(module_name)
         p = sub.add_parser(name, help=module.HELP, description=module.__doc__,
                            formatter_class=argparse.ArgumentDefaultsHelpFormatter)
         module.add_arguments(p)
@@ -49,11 +41,10 @@ def build_parser():
 
 
 def main(argv=None):
-    from sequence_tutor_tf.cli.common import apply_config_file
+    from sequence_tutor_tf.cli.common import expand_config_file
     parser = build_parser()
-    argv = sys.argv[1:] if argv is None else argv
-    args = parser.parse_args(argv)
-    args = apply_config_file(args._parser, args, argv[1:])
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(expand_config_file(parser, argv))
     try:
         return args._module.run(args) or 0
     except KeyboardInterrupt:

@@ -31,7 +31,8 @@ def add_arguments(parser):
                         help="Note RNN optimizer steps (default: the preset's)")
     parser.add_argument("--training-steps", type=positive_int, default=None,
                         help="RL steps per run (default: the preset's)")
-    parser.add_argument("--exploration-steps", type=positive_int, default=None)
+    parser.add_argument("--exploration-steps", type=positive_int, default=None,
+                        help="exploration steps of each run (default: the preset's)")
     parser.add_argument("--eval-compositions", type=positive_int, default=None,
                         help="compositions each model is evaluated on (paper preset: 10,000)")
     parser.add_argument("--num-envs", type=positive_int, default=None,

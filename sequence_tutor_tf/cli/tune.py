@@ -34,7 +34,9 @@ def add_arguments(parser):
                         help="Note RNN to tune: our checkpoint directory, or a Magenta checkpoint "
                              "(RL Tuner note_rnn.ckpt, melody_rnn bundle or directory)")
     parser.add_argument("--note-rnn-type", default="auto",
-                        help="Magenta checkpoint kind: auto, default (RL Tuner) or basic_rnn")
+                        choices=["auto", "default", "basic_rnn"],
+                        help="Magenta checkpoint kind: auto-detected, default (the RL Tuner's "
+                             "note_rnn.ckpt) or basic_rnn (melody_rnn's 38-class model)")
     parser.add_argument("--algorithm", default="q", choices=ALGORITHMS)
     parser.add_argument("--reward-mode", default="music_theory_all",
                         help="the original's reward_mode (g and pure_rl force music_theory_only)")
@@ -42,7 +44,8 @@ def add_arguments(parser):
                         help="weight of the music-theory reward (1/c in the paper)")
     parser.add_argument("--training-steps", type=positive_int, default=1000000)
     parser.add_argument("--exploration-steps", type=int, default=500000,
-                        help="steps over which egreedy anneals from 1.0")
+                        help="steps over which egreedy's random-action probability anneals "
+                             "from 1.0 (boltzmann exploration samples instead)")
     parser.add_argument("--exploration-mode", default="boltzmann", choices=EXPLORATION_MODES)
     parser.add_argument("--stochastic-observations", action="store_true")
     parser.add_argument("--priming-mode", default="random_note", choices=PRIMING_MODES)
@@ -90,7 +93,15 @@ def build_engine(args):
     except ValueError as e:
         raise SystemExit(f"--hparams: {e}")
     behaviour = OriginalBehaviour.fixed() if args.fix_quirks else OriginalBehaviour()
-    q = load_note_rnn_any(args.note_rnn, note_rnn_type=args.note_rnn_type)
+    try:
+        q = load_note_rnn_any(args.note_rnn, note_rnn_type=args.note_rnn_type)
+    except (OSError, ValueError) as e:
+        raise SystemExit(f"sequence-tutor tune: error: --note-rnn: {e}") from None
+    if q.num_classes != MusicDomain.num_actions or q.input_size != q.num_classes:
+        raise SystemExit(
+            f"sequence-tutor tune: error: --note-rnn {args.note_rnn} is a {type(q).__name__} with "
+            f"{q.num_classes} classes and {q.input_size}-wide inputs; the music rewards need the "
+            f"{MusicDomain.num_actions}-class melody one-hot in and out (RL Tuner or basic_rnn)")
     prior = q.copy(name="reward_rnn")
     rng = np.random.default_rng(args.seed)
     primer = make_music_primer(args.priming_mode, q, rng, args.midi_primer,
@@ -196,7 +207,7 @@ def run(args):
     outputs.save_networks(engine, run_dir)
     run_state.save_train_state(engine, run_dir)
     outputs.save_plots(engine, os.path.join(run_dir, "plots"), args.algorithm)
-    samples = engine.generate(max(args.num_samples, 0)) if args.num_samples > 0 else []
+    samples = engine.generate(args.num_samples) if args.num_samples > 0 else []
     for i, events in enumerate(samples):
         outputs.write_midi(events, os.path.join(run_dir, "samples", f"{args.algorithm}_{i}.mid"))
     print(f"tuned {args.algorithm} for {engine.env_steps} env steps; run directory {run_dir}")

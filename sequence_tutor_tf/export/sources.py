@@ -9,11 +9,11 @@ import os
 
 from sequence_tutor_tf.models.checkpoints import load_note_rnn
 from sequence_tutor_tf.models.note_rnn import CONFIG_FILE_NAME
+from sequence_tutor_tf.rl.hparams import ALGORITHMS
 
 TUNER_CONFIG_FILE_NAME = "tuner_config.json"
 Q_NETWORK_DIR = "q_network"
 REWARD_RNN_DIR = "reward_rnn"
-ALGORITHMS = ("q", "psi", "g", "pure_rl")
 NOTE_RNN_ALGORITHM = "note_rnn"  # a plain MLE Note RNN, exported as its own softmax policy
 
 

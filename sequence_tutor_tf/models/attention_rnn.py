@@ -7,7 +7,6 @@ laid out as TF1 flattens the wrapper's tuple state: `[c0, h0, attns, attn_states
 so states can be moved between this model and Magenta's graph unchanged.
 """
 from sequence_tutor_tf._tf import keras, tf
-from sequence_tutor_tf.models.checkpoints import register_model_class
 from sequence_tutor_tf.models.step_model import StepModel
 
 
@@ -155,5 +154,3 @@ class AttentionRNN(StepModel):
                 "input_size": self.input_size, "attn_length": self.attn_length,
                 "dropout_rate": self.dropout_rate}
 
-
-register_model_class(AttentionRNN)

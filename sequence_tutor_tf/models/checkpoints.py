@@ -4,18 +4,16 @@ TF2 object-based checkpoints are written atomically by TensorFlow (data first, t
 `checkpoint` state file last, each by rename), so a killed run leaves the previous checkpoint
 intact; the config JSON is written atomically by us.
 """
+import importlib
 import os
 
 from sequence_tutor_tf._tf import tf
-from sequence_tutor_tf.models.note_rnn import NoteRNN, read_model_config, write_model_config
+from sequence_tutor_tf.models.note_rnn import read_model_config, write_model_config
 
-MODEL_CLASSES = {"NoteRNN": NoteRNN}
-
-
-def register_model_class(cls):
-    """Lets other model classes (e.g. magenta_compat's attention RNN) load from our format."""
-    MODEL_CLASSES[cls.__name__] = cls
-    return cls
+# Model classes our format can hold, by the name in note_rnn_config.json. Imported on use, so a
+# checkpoint loads whatever modules the caller happened to import before.
+MODEL_CLASSES = {"NoteRNN": "sequence_tutor_tf.models.note_rnn",
+                 "AttentionRNN": "sequence_tutor_tf.models.attention_rnn"}
 
 
 def save_note_rnn(model, directory, step=0, extra_config=None, max_to_keep=3):
@@ -40,7 +38,8 @@ def build_from_config(directory):
     if cls_name not in MODEL_CLASSES:
         raise ValueError(f"{directory}: unknown model class {cls_name!r} in config; known: "
                          f"{sorted(MODEL_CLASSES)}")
-    return MODEL_CLASSES[cls_name].from_config(config["config"]), config
+    cls = getattr(importlib.import_module(MODEL_CLASSES[cls_name]), cls_name)
+    return cls.from_config(config["config"]), config
 
 
 def load_note_rnn(directory, checkpoint_path=None):

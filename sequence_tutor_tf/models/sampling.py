@@ -8,8 +8,7 @@ def sample_events(model, num_samples, num_steps, primer_events=None, temperature
                   greedy=False):
     """Returns int32 [num_samples, len(primer) + num_steps]: the primer, then sampled events.
 
-    Without a primer each sample starts from one random pitch event, as the RL Tuner's
-    `random_note` priming does.
+    Without a primer each sample starts from one uniformly random pitch event (2..37).
     """
     if temperature <= 0:
         raise ValueError(f"temperature must be > 0, got {temperature}")

@@ -220,10 +220,14 @@ def _convert_part(collection, start, stop, num_workers, progress):
                 continue
             extraction.update(stats)
             melodies.extend(np.frombuffer(b, np.int8).astype(np.int32) for b in events)
-    finally:
-        if pool is not None:
-            pool.close()
+    except BaseException:
+        if pool is not None:        # Ctrl-C or an error: do not wait for the queued tunes
+            pool.terminate()
             pool.join()
+        raise
+    if pool is not None:
+        pool.close()
+        pool.join()
     return {"melodies": melodies, "items_read": len(items), "skipped": dict(skipped),
             "extraction": dict(extraction)}
 

@@ -89,22 +89,39 @@ def tune_stage(note_rnn_dir, run_dir, algorithm, preset, seed):
 
 
 def load_policy(model_dir=None, run_dir=None):
-    """The sampling policy of a Note RNN (MLE row) or of a tuned run, as the original samples."""
+    """The sampling policy of a Note RNN (MLE row) or of a tuned run, as the original samples:
+    softmax(Q), or softmax(Q + prior logits) for G-learning with its own (trained) prior."""
     from sequence_tutor_tf.models.checkpoints import load_note_rnn
+    from sequence_tutor_tf.rl.loading import load_note_rnn_any
     from sequence_tutor_tf.rl.policy import RolloutPolicy
-    if run_dir is not None:
-        with open(os.path.join(run_dir, "tuner_config.json"), encoding="utf-8") as f:
-            algorithm = json.load(f)["algorithm"]
-        q, _ = load_note_rnn(os.path.join(run_dir, "q_network"))
-        prior, _ = load_note_rnn(os.path.join(run_dir, "reward_rnn"))
-    else:
-        algorithm = "mle"
-        q, _ = load_note_rnn(model_dir)
-        prior = q
+    if run_dir is None:
+        q = load_note_rnn_any(model_dir)
+        return RolloutPolicy(q, q, sample_next_obs=True)
+    with open(os.path.join(run_dir, "tuner_config.json"), encoding="utf-8") as f:
+        algorithm = json.load(f)["algorithm"]
+    q, _ = load_note_rnn(os.path.join(run_dir, "q_network"))
+    prior, _ = load_note_rnn(os.path.join(run_dir, "reward_rnn"))
     return RolloutPolicy(q, prior, add_prior_to_scores=(algorithm == "g"), sample_next_obs=True)
 
 
-def evaluate_policy(policy, num_compositions, seed, length=32, batch=2000):
+def reference_log_probs(note_rnn, rollout, batch=2000):
+    """log p(event | history) of the rollout's sequences under the pretrained Note RNN.
+
+    Scored by the Note RNN itself rather than by the run's Reward RNN, which G-learning moves
+    (docs/differences/rl.md): the paper's conservativeness is distance from the data prior.
+    """
+    from sequence_tutor_tf._tf import tf
+    inputs = np.concatenate([rollout.first_observations[:, None], rollout.sequences[:, :-1]], 1)
+    out = []
+    for start in range(0, len(inputs), batch):
+        logits = note_rnn(tf.constant(inputs[start:start + batch]))
+        logp = tf.nn.log_softmax(logits).numpy()
+        rows = rollout.sequences[start:start + batch]
+        out.append(np.take_along_axis(logp, rows[..., None], axis=-1)[..., 0])
+    return np.concatenate(out)
+
+
+def evaluate_policy(policy, note_rnn, num_compositions, seed, length=32, batch=2000):
     """Composes `num_compositions` pieces (random first note, sampled notes, as the original's
     compute_composition_stats) and scores them. Returns (stat_dict, extras, sequences)."""
     from sequence_tutor_tf.music.metrics import compute_composition_stats
@@ -116,10 +133,10 @@ def evaluate_policy(policy, num_compositions, seed, length=32, batch=2000):
     parts = [play(policy, primer, min(batch, num_compositions - start), length, rng)
              for start in range(0, num_compositions, batch)]
     sequences = np.concatenate([p.sequences for p in parts])
-    prior = np.concatenate([p.prior_logps for p in parts])
+    reference = np.concatenate([reference_log_probs(note_rnn, p) for p in parts])
     own = np.concatenate([p.policy_logps for p in parts])
-    extras = {"prior_log_likelihood_per_note": float(prior.mean()),
-              "kl_from_prior_per_note": float((own - prior).mean())}
+    extras = {"prior_log_likelihood_per_note": float(reference.mean()),
+              "kl_from_prior_per_note": float((own - reference).mean())}
     return compute_composition_stats(sequences), extras, sequences
 
 
@@ -162,8 +179,10 @@ def reproduce_music(output_dir, preset, algorithms=("q", "psi", "g"), note_rnn_d
     progress(f"[3/4] evaluating each model on {preset.eval_compositions} compositions")
     stats, extras, samples, policies = {"MLE": []}, {"MLE": []}, {}, {}
     mle_policy = load_policy(model_dir=note_rnn_dir)
+    note_rnn = mle_policy.q_network
     for s in range(preset.seeds):
-        st, ex, seqs = evaluate_policy(mle_policy, preset.eval_compositions, seed + 1000 + s)
+        st, ex, seqs = evaluate_policy(mle_policy, note_rnn, preset.eval_compositions,
+                                       seed + 1000 + s)
         stats["MLE"].append(st)
         extras["MLE"].append(ex)
         samples.setdefault("MLE", seqs[:4])
@@ -172,7 +191,8 @@ def reproduce_music(output_dir, preset, algorithms=("q", "psi", "g"), note_rnn_d
             list(ALGORITHM_COLUMNS).index(item[0][0]), item[0][1])):
         column = ALGORITHM_COLUMNS[alg]
         policy = load_policy(run_dir=run_dir)
-        st, ex, seqs = evaluate_policy(policy, preset.eval_compositions, seed + 1000 + s)
+        st, ex, seqs = evaluate_policy(policy, note_rnn, preset.eval_compositions,
+                                       seed + 1000 + s)
         stats.setdefault(column, []).append(st)
         extras.setdefault(column, []).append(ex)
         samples.setdefault(column, seqs[:4])

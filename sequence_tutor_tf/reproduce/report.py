@@ -116,7 +116,9 @@ def write_report(output_dir, preset, stats, extras, samples, policies, dirs, tim
         "## How far each model moved from the Note RNN", "",
         "Average over the evaluation compositions of log p(note | history) under the Note RNN,",
         "and the per-note KL of the model's sampling distribution from it (a Monte-Carlo",
-        "estimate on its own samples).", "", conservative, "",
+        "estimate on its own samples). The Note RNN is the pretrained one for every row, also",
+        "for G, whose Reward RNN moves during training as in the original.", "",
+        conservative, "",
         "## Figures", ""]
     report += [f"![{img}](plots/{img})" for img in images]
     report += ["", "Sample MIDI files are in `midi/`; each run's checkpoints, TensorBoard logs and "

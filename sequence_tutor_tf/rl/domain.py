@@ -1,7 +1,7 @@
 """What the RL engine needs to know about a sequence domain, and nothing about music.
 
 A domain supplies the vocabulary size, a batched task reward, how task reward and the prior's
-log-probability combine, how a new sequence is primed, and how finished sequences are turned
+log-probability combine (priming is the engine's `primer`), and how finished sequences are turned
 into metrics or files. Music is `music_domain.MusicDomain`; a SMILES domain fits the same shape.
 """
 import abc

@@ -235,9 +235,11 @@ class RLEngine:
             self.rewards_batched.append(self.reward_last_n)
         self.music_theory_rewards_batched.append(self.music_theory_reward_last_n)
         self.note_rnn_rewards_batched.append(self.note_rnn_reward_last_n)
+        # Zeroed before the callback, which may checkpoint: a resumed run must not count the
+        # window it just recorded a second time.
+        self.reward_last_n = self.music_theory_reward_last_n = self.note_rnn_reward_last_n = 0.0
         if self.output_callback is not None:
             self.output_callback(self)
-        self.reward_last_n = self.music_theory_reward_last_n = self.note_rnn_reward_last_n = 0.0
 
     # ----- evaluation and generation ----------------------------------------------------------
     def rollout(self, num, length, sample_next_obs=True, reward_mode=None):

@@ -5,9 +5,8 @@ composition's next note is computed on the composition so far, then the note is 
 """
 import numpy as np
 
+from sequence_tutor_tf.music.encoding import NUM_CLASSES
 from sequence_tutor_tf.rl.domain import Domain
-
-NUM_CLASSES = 38
 
 
 class MusicDomain(Domain):
@@ -36,11 +35,8 @@ class MusicDomain(Domain):
         return np.asarray(combine_rewards(reward_mode, prior_logp, task_reward, reward_scaler),
                           np.float32)
 
-    def uses_prior_reward(self, reward_mode):
-        from sequence_tutor_tf.music.rewards.modes import uses_note_rnn_reward
-        return uses_note_rnn_reward(reward_mode)
-
-    def effective_reward_mode(self, algorithm, reward_mode):
+    @staticmethod
+    def effective_reward_mode(algorithm, reward_mode):
         """The original forces music_theory_only for g and pure_rl."""
         return "music_theory_only" if algorithm in ("g", "pure_rl") else reward_mode
 

@@ -59,8 +59,7 @@ class RLTuner(MusicTheoryRewards):
         if input_size != NUM_CLASSES or num_actions != NUM_CLASSES:
             raise ValueError(f"input_size and num_actions must be {NUM_CLASSES} for melodies, "
                              f"got {input_size} and {num_actions}")
-        if algorithm in ("g", "pure_rl"):
-            reward_mode = "music_theory_only"
+        reward_mode = MusicDomain.effective_reward_mode(algorithm, reward_mode)
         super().__init__(num_notes_in_melody=num_notes_in_melody, reward_mode=reward_mode)
         self.input_size, self.num_actions = input_size, num_actions
         self.output_every_nth = output_every_nth
@@ -202,9 +201,6 @@ class RLTuner(MusicTheoryRewards):
     def reward_interval_diversity(self):
         """An unimplemented placeholder in the original (returns None); kept for the API."""
         return None
-
-    def reset_composition(self):
-        super().reset_composition()
 
     def get_reward_rnn_scores(self, observation, state):
         obs = np.array([int(np.argmax(observation))], np.int32)

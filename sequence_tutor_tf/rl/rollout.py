@@ -19,6 +19,7 @@ class Rollout:
     prior_logps: np.ndarray     # log p_prior(event | history), float32 [num, length]
     policy_logps: np.ndarray    # log pi(event | history) of the sampling policy
     task_rewards: object        # float32 [num, length], or None without a task reward
+    first_observations: np.ndarray  # int32 [num]: the priming event each sequence follows
 
 
 def play(policy, primer, num, length, rng, task_reward=None, sample_next_obs=True):
@@ -28,6 +29,7 @@ def play(policy, primer, num, length, rng, task_reward=None, sample_next_obs=Tru
     evaluation and composition do) or taken greedily.
     """
     obs, q_state, r_state = primer.prime(num, rng, policy.q_network, policy.prior)
+    first = np.asarray(obs, np.int32).copy()
     if task_reward is not None:
         task_reward.reset()
     seqs = np.zeros((num, length), np.int32)
@@ -47,4 +49,4 @@ def play(policy, primer, num, length, rng, task_reward=None, sample_next_obs=Tru
         seqs[:, t], prior_logps[:, t] = nxt, logp.numpy()
         policy_logps[:, t] = np.log(np.maximum(probs.numpy()[rows, nxt], 1e-30))
         obs = nxt
-    return Rollout(seqs, prior_logps, policy_logps, tasks)
+    return Rollout(seqs, prior_logps, policy_logps, tasks, first)

@@ -2,9 +2,10 @@
 
 - `networks/`: a TF2 checkpoint of the Q, target and Reward RNN networks and the optimizer
   (TensorFlow writes data files first and the `checkpoint` index last);
-- `engine.npz`: replay buffer, counters, reward histories and the NumPy RNG state, written to a
-  temporary file and renamed; its name records the checkpoint it belongs to, so a crash between
-  the two writes resumes from the previous consistent pair.
+- `engine-<step>.npz`: replay buffer, counters, reward histories and the NumPy RNG state,
+  written to a temporary file and renamed; its name records the checkpoint it belongs to, so a
+  crash between the two writes resumes from the previous consistent pair;
+- `engine_state.json`: the index naming the current pair.
 """
 import io
 import json

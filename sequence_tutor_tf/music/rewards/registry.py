@@ -6,6 +6,8 @@ one) and the batched face, so a user reward needs no second implementation. See 
 """
 import dataclasses
 import importlib
+import os
+import sys
 
 import numpy as np
 
@@ -49,6 +51,19 @@ def registered_rewards():
     return sorted(_REGISTRY)
 
 
+def _import_user_module(module_name):
+    """Imports the user's module, also from the working directory: the installed
+    `sequence-tutor` script does not put it on sys.path, `python -m` does."""
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as e:
+        cwd = os.getcwd()
+        if e.name != module_name.split(".")[0] or cwd in sys.path:
+            raise
+        sys.path.append(cwd)
+        return importlib.import_module(module_name)
+
+
 def resolve_reward(spec):
     """A registered name, 'package.module:function', or a callable -> (name, function)."""
     if callable(spec):
@@ -64,7 +79,7 @@ def resolve_reward(spec):
                          "or give 'package.module:function'")
     module_name, _, attr = spec.partition(":")
     try:
-        module = importlib.import_module(module_name)
+        module = _import_user_module(module_name)
     except ImportError as e:
         raise ValueError(f"extra reward {spec!r}: cannot import module {module_name!r} ({e})") \
             from None
