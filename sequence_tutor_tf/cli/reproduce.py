@@ -37,6 +37,9 @@ def add_arguments(parser):
                         help="compositions each model is evaluated on (paper preset: 10,000)")
     parser.add_argument("--num-envs", type=positive_int, default=None,
                         help="compositions played in parallel while tuning")
+    parser.add_argument("--fix-quirks", action="store_true",
+                        help="tune with the original's defects fixed (docs/differences/rl.md); "
+                             "the default reproduces them, as the paper's code ran")
     parser.add_argument("--no-deterministic", dest="deterministic", action="store_false",
                         help="allow non-deterministic TensorFlow kernels (faster on GPU)")
 
@@ -66,7 +69,7 @@ def run(args):
         from sequence_tutor_tf._tf import tf
         tf.config.experimental.enable_op_determinism()
     path = reproduce_music(args.output_dir, preset, algorithms, note_rnn_dir=args.note_rnn,
-                           seed=args.seed, cache_dir=args.cache_dir,
+                           seed=args.seed, cache_dir=args.cache_dir, fix_quirks=args.fix_quirks,
                            progress=lambda text: print(text, flush=True))
     print(f"report: {path}")
     return 0

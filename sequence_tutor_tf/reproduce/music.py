@@ -74,7 +74,7 @@ def pretrain_stage(output_dir, preset, seed, cache_dir=None):
     return model_dir
 
 
-def tune_stage(note_rnn_dir, run_dir, algorithm, preset, seed):
+def tune_stage(note_rnn_dir, run_dir, algorithm, preset, seed, fix_quirks=False):
     from sequence_tutor_tf.rl.run_state import has_train_state, read_meta
     if has_train_state(run_dir) and \
             read_meta(run_dir)["counters"]["env_steps"] >= preset.training_steps:
@@ -85,7 +85,7 @@ def tune_stage(note_rnn_dir, run_dir, algorithm, preset, seed):
           "--exploration-steps", str(preset.exploration_steps),
           "--output-every-nth", str(preset.output_every_nth),
           "--num-envs", str(preset.num_envs), "--seed", str(seed), "--num-samples", "0",
-          "--log-level", "WARNING"])
+          "--log-level", "WARNING"] + (["--fix-quirks"] if fix_quirks else []))
 
 
 def load_policy(model_dir=None, run_dir=None):
@@ -155,7 +155,7 @@ def probabilities_along(policy, events):
 
 
 def reproduce_music(output_dir, preset, algorithms=("q", "psi", "g"), note_rnn_dir=None,
-                    seed=0, cache_dir=None, progress=print):
+                    seed=0, cache_dir=None, progress=print, fix_quirks=False):
     """Runs the whole experiment; returns the path of report.md."""
     from sequence_tutor_tf.reproduce import report
 
@@ -172,7 +172,7 @@ def reproduce_music(output_dir, preset, algorithms=("q", "psi", "g"), note_rnn_d
     for i, ((alg, s), run_dir) in enumerate(sorted(dirs.items()), start=1):
         progress(f"[2/4] tuning {alg} seed {s} ({i}/{len(dirs)}): "
                  f"{preset.training_steps} steps")
-        tune_stage(note_rnn_dir, run_dir, alg, preset, seed + s)
+        tune_stage(note_rnn_dir, run_dir, alg, preset, seed + s, fix_quirks)
     timings["tune_s"] = time.time() - t1
 
     t2 = time.time()
