@@ -9,7 +9,6 @@ from sequence_tutor_tf.rl.engine import RLEngine
 from sequence_tutor_tf.rl.exploration import linear_annealing
 from sequence_tutor_tf.rl.hparams import default_dqn_hparams, validate_dqn_hparams
 from sequence_tutor_tf.rl.music_domain import MusicDomain
-from sequence_tutor_tf.rl.policy import lstm_step_from_index
 from sequence_tutor_tf.rl.priming import RandomNotePrimer
 from sequence_tutor_tf.rl.replay import ReplayBuffer
 from sequence_tutor_tf.rl.specs import transition_spec
@@ -112,16 +111,6 @@ def test_egreedy_anneals_and_random_notes_skip_last_class():
     assert eng.replay._data["actions"][:len(eng.replay)].max() < 37
     fixed = RandomNotePrimer(38, exclude_last=False).random_notes(5000, np.random.default_rng(0))
     assert fixed.max() == 37
-
-
-def test_fast_policy_cell_equals_model_step():
-    q = NoteRNN([8, 6])
-    obs = np.array([0, 5, 37], np.int32)
-    state = np.random.default_rng(0).normal(size=(3, q.state_size)).astype(np.float32)
-    a, sa = lstm_step_from_index(q, obs, state)
-    b, sb = q.step_eager(obs, state)
-    np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-5)
-    np.testing.assert_allclose(sa.numpy(), sb.numpy(), atol=1e-5)
 
 
 @pytest.mark.parametrize("credit_greedy", [True, False])

@@ -6,7 +6,6 @@ returns log p(next observation) under the Reward RNN. Randomness comes in as uni
 the engine's NumPy generator, so a run is repeatable and resumable from a saved RNG state.
 """
 from sequence_tutor_tf._tf import tf
-from sequence_tutor_tf.rl.cells import lstm_step_from_index
 
 
 class RolloutPolicy:
@@ -29,8 +28,8 @@ class RolloutPolicy:
         self._step = tf.function(self._step_impl, jit_compile=jit_compile)
 
     def scores(self, observations, q_state, r_state):
-        q_logits, q_new = lstm_step_from_index(self.q_network, observations, q_state)
-        r_logits, r_new = lstm_step_from_index(self.prior, observations, r_state)
+        q_logits, q_new = self.q_network.step_eager(observations, q_state)
+        r_logits, r_new = self.prior.step_eager(observations, r_state)
         scores = q_logits + r_logits if self.add_prior_to_scores else q_logits
         return scores, r_logits, q_new, r_new
 
