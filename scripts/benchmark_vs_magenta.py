@@ -61,7 +61,8 @@ def bench_magenta(args, algorithm, ckpt, hp, out):
     return args.steps / dt, eval_s
 
 
-def bench_ours(args, algorithm, ckpt, num_envs, updates_per_step, minibatch, steps):
+def bench_ours(args, algorithm, ckpt, num_envs, updates_per_step, minibatch, steps,
+               overlap=False):
     from sequence_tutor_tf.rl.engine import RLEngine
     from sequence_tutor_tf.rl.loading import load_note_rnn_any
     from sequence_tutor_tf.rl.music_domain import MusicDomain
@@ -71,7 +72,7 @@ def bench_ours(args, algorithm, ckpt, num_envs, updates_per_step, minibatch, ste
     engine = RLEngine(algorithm, q, q.copy(), MusicDomain(), hp, reward_scaler=0.1,
                       exploration_mode="boltzmann", num_envs=num_envs,
                       updates_per_step=updates_per_step, output_every_nth=10 ** 9,
-                      eval_num_trials=0, jit_compile=args.jit)
+                      eval_num_trials=0, jit_compile=args.jit, overlap_collection=overlap)
     engine.train(max(num_envs * 64, 2000), args.steps, evaluate_at_start=False)   # warm-up
     t = time.perf_counter()
     engine.evaluate(args.eval_trials)
@@ -97,6 +98,8 @@ def main(argv=None):
     p.add_argument("--eval-trials", type=int, default=100)
     p.add_argument("--no-jit", dest="jit", action="store_false")
     p.add_argument("--skip-magenta", action="store_true")
+    p.add_argument("--no-overlap", dest="overlap", action="store_false",
+                   help="skip the rows with overlap_collection (updates on a worker thread)")
     p.add_argument("--threads", type=int, default=0,
                    help="TF intra/inter-op threads (0: TensorFlow's default)")
     args = p.parse_args(argv)
@@ -111,19 +114,24 @@ def main(argv=None):
         base, base_eval = (float("nan"), float("nan")) if args.skip_magenta else \
             bench_magenta(args, alg, ckpt, hp, os.path.join(out, alg))
         rows.append((alg, "magenta RLTuner", "1 / %d" % args.train_every_nth, base, base_eval))
-        configs = [(1, None, args.minibatch_size, args.steps)]
-        configs += [(n, None, args.minibatch_size, args.fast_steps) for n in args.num_envs]
-        configs += [(max(args.num_envs), args.fast_ratio, args.fast_minibatch, args.fast_steps)]
-        for n, ratio, mb, steps in configs:
-            sps, ev = bench_ours(args, alg, ckpt, n, ratio, mb, steps)
-            label = f"ours N={n} mb={mb}"
+        big = max(args.num_envs)
+        configs = [(1, None, args.minibatch_size, args.steps, False)]
+        configs += [(n, None, args.minibatch_size, args.fast_steps, False) for n in args.num_envs]
+        if args.overlap:
+            configs += [(big, None, args.minibatch_size, args.fast_steps, True)]
+        configs += [(big, args.fast_ratio, args.fast_minibatch, args.fast_steps, False)]
+        if args.overlap:
+            configs += [(big, args.fast_ratio, args.fast_minibatch, args.fast_steps, True)]
+        for n, ratio, mb, steps, overlap in configs:
+            sps, ev = bench_ours(args, alg, ckpt, n, ratio, mb, steps, overlap)
+            label = f"ours N={n} mb={mb}" + (" overlap" if overlap else "")
             rows.append((alg, label, "1 / %d" % args.train_every_nth if ratio is None
                          else f"{ratio:.4g}", sps, ev, sps / base))
-    print(f"\n{'alg':4} {'engine':26} {'updates/step':>12} {'env steps/s':>12} "
+    print(f"\n{'alg':4} {'engine':34} {'updates/step':>12} {'env steps/s':>12} "
           f"{'eval s':>7} {'x magenta':>9}")
     for r in rows:
         ratio = f"{r[5]:9.1f}" if len(r) > 5 else f"{'1.0':>9}"
-        print(f"{r[0]:4} {r[1]:26} {r[2]:>12} {r[3]:12.0f} {r[4]:7.2f} {ratio}")
+        print(f"{r[0]:4} {r[1]:34} {r[2]:>12} {r[3]:12.0f} {r[4]:7.2f} {ratio}")
     os.system("uptime")
 
 

@@ -204,3 +204,62 @@ def test_checkpoint_taken_at_an_output_holds_no_already_recorded_rewards(tmp_pat
     eng.train(120, 50)
     assert len(seen) == 2 and all(window[:3] == (0.0, 0.0, 0.0) for window in seen)
     assert all(window[3] != 0.0 for window in seen)
+
+
+def _weights(model):
+    return [w.numpy().copy() for w in model.weights]
+
+
+@pytest.mark.parametrize("algorithm", ["q", "g"])
+def test_overlapped_collection_acts_one_update_batch_behind(algorithm):
+    """Updates run on a worker thread while the next step is collected; the policy acts with
+    the weights after the previous batch of updates, never with half-updated ones."""
+    eng = _engine(algorithm, num_envs=8, hp=_hp(train_every_nth=1), overlap_collection=True)
+    trained = [_weights(eng.q_network)]                 # after 0, 1, 2, ... learner calls
+    train, step = eng.learner.train, eng.policy.step
+    seen = []
+
+    def recording_train(batches):
+        out = train(batches)
+        trained.append(_weights(eng.q_network))
+        return out
+
+    def recording_step(*args, **kwargs):
+        seen.append((len(trained) - 1 + eng._background.pending, eng._background.pending,
+                     _weights(eng.policy.q_network)))
+        return step(*args, **kwargs)
+
+    eng.learner.train, eng.policy.step = recording_train, recording_step
+    eng.train(8 * 12, 10 ** 9, evaluate_at_start=False)
+    overlapped = [(started, acting) for started, pending, acting in seen if pending]
+    assert len(overlapped) >= 8                         # collection ran beside the updates
+    for started, acting in overlapped:                  # the call before the one in flight
+        for a, b in zip(acting, trained[started - 1]):
+            np.testing.assert_array_equal(a, b)
+    assert eng.policy.q_network is not eng.q_network
+    # After train() the acting copy has caught up and nothing is in flight.
+    assert not eng._background.pending
+    for a, b in zip(_weights(eng.policy.q_network), _weights(eng.q_network)):
+        np.testing.assert_array_equal(a, b)
+    # G trains the prior (the original's behaviour), so the policy reads a copy of it too.
+    assert (eng.policy.prior is eng.prior) == (algorithm != "g")
+
+
+def test_overlapped_collection_is_reproducible():
+    from sequence_tutor_tf._tf import keras
+    runs = []
+    for _ in range(2):
+        keras.utils.set_random_seed(0)        # the same initial weights
+        eng = _engine("q", num_envs=8, hp=_hp(train_every_nth=2), overlap_collection=True)
+        eng.train(8 * 20, 10 ** 9, evaluate_at_start=False)
+        runs.append((_weights(eng.q_network), eng.replay.gather(np.arange(len(eng.replay))),
+                     list(eng.target_val_list), eng.iteration))
+    (w1, r1, t1, i1), (w2, r2, t2, i2) = runs
+    sync = _engine("q", num_envs=8, hp=_hp(train_every_nth=2))
+    sync.train(8 * 20, 10 ** 9, evaluate_at_start=False)
+    assert i1 == i2 == sync.iteration > 0      # the same number of updates as synchronously
+    assert t1 == t2
+    for a, b in zip(w1, w2):
+        np.testing.assert_array_equal(a, b)
+    for k in r1:
+        np.testing.assert_array_equal(r1[k], r2[k])

@@ -21,8 +21,9 @@ def _args(ckpt, out, steps, algorithm="g"):
 
 
 def test_tune_writes_run_dir_and_resumes(checkpoint, tmp_path):
+    # With the updates on a worker thread: checkpoints and resume see settled networks.
     out = str(tmp_path / "run")
-    assert main(_args(checkpoint, out, 320)) == 0
+    assert main(_args(checkpoint, out, 320) + ["--overlap-collection"]) == 0
     for d in ("q_network", "reward_rnn", "train_state", "logs", "plots", "samples"):
         assert os.path.isdir(os.path.join(out, d)), d
     config = json.load(open(os.path.join(out, "tuner_config.json")))
@@ -31,7 +32,7 @@ def test_tune_writes_run_dir_and_resumes(checkpoint, tmp_path):
     assert os.listdir(os.path.join(out, "samples")) == ["g_0.mid"]
     state = json.load(open(os.path.join(out, "train_state", "engine_state.json")))
     # Continue to 480 steps: counters pick up where they were, histories grow.
-    assert main(_args(checkpoint, out, 480)) == 0
+    assert main(_args(checkpoint, out, 480) + ["--overlap-collection"]) == 0
     resumed = json.load(open(os.path.join(out, "train_state", "engine_state.json")))
     assert resumed["counters"]["env_steps"] == 480
     assert resumed["counters"]["iteration"] > state["counters"]["iteration"]

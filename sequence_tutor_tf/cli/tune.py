@@ -61,6 +61,10 @@ def add_arguments(parser):
                         help="compositions played in parallel (1 = the original's schedule)")
     parser.add_argument("--updates-per-step", type=_fraction, default=None,
                         help="learner updates per env step (default 1/train_every_nth)")
+    parser.add_argument("--overlap-collection", action="store_true",
+                        help="run each step's learner updates on a worker thread while the next "
+                             "step is collected (uses a second CPU core; the policy acts one "
+                             "batch of updates behind the synchronous schedule)")
     parser.add_argument("--eval-trials", type=int, default=100,
                         help="compositions per evaluation (0 disables evaluation)")
     parser.add_argument("--num-samples", type=int, default=3, help="MIDI samples written at end")
@@ -114,7 +118,8 @@ def build_engine(args):
                     stochastic_observations=args.stochastic_observations,
                     num_envs=args.num_envs, updates_per_step=args.updates_per_step,
                     output_every_nth=args.output_every_nth, eval_num_trials=args.eval_trials,
-                    behaviour=behaviour, seed=args.seed, jit_compile=args.jit)
+                    behaviour=behaviour, seed=args.seed, jit_compile=args.jit,
+                    overlap_collection=args.overlap_collection)
 
 
 class _Logger:

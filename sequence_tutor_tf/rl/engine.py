@@ -6,11 +6,17 @@ acting, storing, evaluating and training is the original's `train()` loop step f
 update counter follows `training_step` (train when the call count is a multiple of
 train_every_nth; the counter waits while the replay holds fewer than minibatch_size). With N>1 the
 same ratio of updates to environment steps holds unless `updates_per_step` asks for another.
+
+With `overlap_collection`, step t's updates run on a worker thread while step t+1 is collected
+(background_updates.py); the acting networks are copies refreshed after each batch of updates, so
+the policy acts with weights one batch of updates older than the synchronous schedule's.
 """
 import math
 
 import numpy as np
 
+from sequence_tutor_tf._tf import tf
+from sequence_tutor_tf.rl.background_updates import BackgroundUpdates
 from sequence_tutor_tf.rl.behaviour import OriginalBehaviour
 from sequence_tutor_tf.rl.exploration import ExplorationSchedule
 from sequence_tutor_tf.rl.hparams import (ALGORITHMS, EXPLORATION_MODES, check_choice,
@@ -45,13 +51,15 @@ class RLEngine:
       updates_per_step: learner updates per environment step; None keeps 1 / train_every_nth.
       output_every_nth: env steps between evaluations / reward batches (the original's).
       eval_num_trials: compositions per evaluation (the original's evaluate_model default 100).
+      overlap_collection: run each step's updates on a worker thread while the next step is
+        collected (a second CPU core); the policy then acts one batch of updates behind.
     """
 
     def __init__(self, algorithm, q_network, prior, domain, dqn_hparams, primer=None,
                  reward_mode="music_theory_all", reward_scaler=1.0, exploration_mode="egreedy",
                  stochastic_observations=False, num_envs=1, updates_per_step=None,
                  output_every_nth=1000, eval_num_trials=100, behaviour=None, seed=0,
-                 jit_compile=False, target_network=None):
+                 jit_compile=False, target_network=None, overlap_collection=False):
         check_choice("algorithm", algorithm, ALGORITHMS)
         check_choice("exploration_mode", exploration_mode, EXPLORATION_MODES)
         self.hparams = validate_dqn_hparams(dqn_hparams)
@@ -80,8 +88,18 @@ class RLEngine:
         self.target_network = target_network or q_network.copy(name="target_q_network")
         self.learner = make_learner(algorithm, q_network, self.target_network, prior,
                                     self.hparams, self.behaviour, jit_compile=jit_compile)
+        self.overlap_collection = bool(overlap_collection)
+        acting_q, acting_prior, self._acting_pairs = q_network, prior, []
+        if self.overlap_collection:
+            # The policy reads copies, so that the worker's updates never tear its weights.
+            acting_q = q_network.copy(name="acting_q_network")
+            self._acting_pairs = list(zip(acting_q.weights, q_network.weights))
+            if self.learner.train_prior:
+                acting_prior = prior.copy(name="acting_reward_rnn")
+                self._acting_pairs += list(zip(acting_prior.weights, prior.weights))
+            self._copy_acting_weights = tf.function(self._copy_acting_weights_impl)
         self.policy = RolloutPolicy(
-            q_network, prior, add_prior_to_scores=(algorithm == "g"),
+            acting_q, acting_prior, add_prior_to_scores=(algorithm == "g"),
             sample_next_obs=(exploration_mode == "boltzmann" or self.stochastic_observations),
             credit_greedy_action=self.behaviour.credit_greedy_action, jit_compile=jit_compile)
         self.random_notes = RandomNotePrimer(domain.num_actions,
@@ -89,6 +107,7 @@ class RLEngine:
         self.primer = primer or self.random_notes
         self.replay = ReplayBuffer(self.hparams.max_experience,
                                    transition_spec(q_network.state_size, prior.state_size))
+        self._background = BackgroundUpdates(self.learner) if self.overlap_collection else None
         self.task_reward = domain.make_task_reward(self.num_envs, self.reward_mode)
         self._eval_rewards = {}
         self.output_callback = None        # called with the engine after each evaluation
@@ -172,19 +191,31 @@ class RLEngine:
         self.num_times_train_called += n
         return -(-(start + n) // nth) - -(-start // nth)   # multiples of nth in [start, start+n)
 
-    def run_updates(self, k):
-        losses, targets = [], []
+    def _draw_update_indices(self, k):
+        """Replay slots for k updates, in chunks of at most MAX_FUSED_UPDATES minibatches."""
+        chunks = []
         while k > 0:
             chunk = min(k, MAX_FUSED_UPDATES)
-            batches = self.replay.sample(self.hparams.minibatch_size, self.rng, num_batches=chunk,
-                                         fields=getattr(self.learner, "fields", None))
-            l, t = self.learner.train(batches)
-            losses.append(l)
-            targets.append(t)
+            chunks.append(self.replay.sample_indices(self.hparams.minibatch_size, self.rng,
+                                                     num_batches=chunk))
             k -= chunk
-        if not losses:
+        return chunks
+
+    def _minibatches(self, k):
+        """Minibatches for k updates: dicts of [chunk, minibatch_size, ...] arrays."""
+        fields = getattr(self.learner, "fields", None)
+        return [self.replay.gather(idx, fields) for idx in self._draw_update_indices(k)]
+
+    def run_updates(self, k):
+        """k learner updates now, on this thread; returns (losses, target means) [k]."""
+        return self._record([self.learner.train(b) for b in self._minibatches(k)])
+
+    def _record(self, results):
+        """Bookkeeping of finished updates: the original's target_val_list and counters."""
+        if not results:
             return np.zeros(0), np.zeros(0)
-        losses, targets = np.concatenate(losses), np.concatenate(targets)
+        losses = np.concatenate([l for l, _ in results])
+        targets = np.concatenate([t for _, t in results])
         nth = self.hparams.train_every_nth
         for t in targets:
             if (self.iteration * nth) % self.output_every_nth == 0:
@@ -193,39 +224,69 @@ class RLEngine:
         self.last_losses = losses
         return losses, targets
 
+    def finish_updates(self):
+        """Waits for background updates, records them and refreshes the acting copies.
+
+        Returns their (losses, targets); a no-op returning empty arrays without overlap.
+        Everything that reads the networks or saves state calls this first.
+        """
+        if self._background is None:
+            return np.zeros(0), np.zeros(0)
+        done = self._record(self._background.result())
+        self._copy_acting_weights()
+        return done
+
+    def _copy_acting_weights_impl(self):
+        for acting, learned in self._acting_pairs:
+            acting.assign(learned)
+
     # ----- the training loop ------------------------------------------------------------------
     def train(self, num_steps=10000, exploration_period=5000, enable_random=True,
               evaluate_at_start=True, reset_exploration=True, progress=None):
         """Runs `num_steps` environment steps (rounded up to a multiple of num_envs)."""
+        self.finish_updates()            # acting copies match a restored or changed network
         if evaluate_at_start and self.eval_num_trials > 0:
             self.evaluate(self.eval_num_trials)
         if reset_exploration:
             self.actions_executed_so_far = 0
         self.reset_compositions()
         n = self.num_envs
-        for _ in range(int(math.ceil(num_steps / n))):
-            start = self.env_steps
-            info = self.collect_step(exploration_period, enable_random)
-            self.env_steps += n
-            # The original evaluates at step i > 0 with i % output_every_nth == 0.
-            first = max(start, 1)
-            crossed = (start + n - 1) // self.output_every_nth * self.output_every_nth
-            output_now = crossed >= first
-            if output_now:
-                self.output()
+        try:
+            for _ in range(int(math.ceil(num_steps / n))):
+                self._train_step(n, exploration_period, enable_random, progress)
+        finally:
+            self.finish_updates()
+
+    def _train_step(self, n, exploration_period, enable_random, progress):
+        start = self.env_steps
+        info = self.collect_step(exploration_period, enable_random)
+        self.env_steps += n
+        # The original evaluates at step i > 0 with i % output_every_nth == 0.
+        first = max(start, 1)
+        crossed = (start + n - 1) // self.output_every_nth * self.output_every_nth
+        output_now = crossed >= first
+        if output_now:
+            self.output()
+        if self._background is None:
             losses, targets = self.run_updates(self.updates_due())
-            info.update(losses=losses, target_values=targets, output=output_now)
-            if self.step_callback is not None:
-                self.step_callback(self, info)
-            if progress is not None:
-                progress(n)
-            if info["terminal"] or output_now:
-                if info["terminal"]:
-                    self.last_compositions = self._compositions.copy()
-                self.reset_compositions()
+        else:   # the previous step's updates end; this step's run beside the next collection
+            minibatches = self._minibatches(self.updates_due())
+            losses, targets = self.finish_updates()
+            if minibatches:
+                self._background.start(minibatches)
+        info.update(losses=losses, target_values=targets, output=output_now)
+        if self.step_callback is not None:
+            self.step_callback(self, info)
+        if progress is not None:
+            progress(n)
+        if info["terminal"] or output_now:
+            if info["terminal"]:
+                self.last_compositions = self._compositions.copy()
+            self.reset_compositions()
 
     def output(self):
         """Evaluation and reward batching every output_every_nth steps (the original's)."""
+        self.finish_updates()     # evaluation and the callback's checkpoint see settled networks
         if self.eval_num_trials > 0:
             self.evaluate(self.eval_num_trials)
         if self.algorithm == "g":
@@ -244,6 +305,7 @@ class RLEngine:
     # ----- evaluation and generation ----------------------------------------------------------
     def rollout(self, num, length, sample_next_obs=True, reward_mode=None):
         """Plays `num` sequences without exploration; returns a `rollout.Rollout`."""
+        self.finish_updates()
         reward = None
         if reward_mode is not None:
             key = (num, reward_mode)

@@ -47,6 +47,10 @@ class ReplayBuffer:
         With `num_batches`, returns arrays shaped [num_batches, batch_size, ...] for a fused
         multi-update call. `fields` limits the gather to those keys (same draws either way).
         """
+        return self.gather(self.sample_indices(batch_size, rng, num_batches), fields)
+
+    def sample_indices(self, batch_size, rng, num_batches=None):
+        """The slots `sample` would gather: [batch_size] or [num_batches, batch_size]."""
         if batch_size > self._size:
             raise ValueError(f"cannot sample {batch_size} transitions from a buffer of "
                              f"{self._size}")
@@ -59,8 +63,10 @@ class ReplayBuffer:
                 idx[row] = rng.choice(self._size, batch_size, replace=False)
         else:
             idx = np.stack([rng.choice(self._size, batch_size, replace=False) for _ in range(k)])
-        if num_batches is None:
-            idx = idx[0]
+        return idx if num_batches is not None else idx[0]
+
+    def gather(self, idx, fields=None):
+        """The transitions at slots `idx` (from `sample_indices`), as a dict of arrays."""
         keys = self._data if fields is None else fields
         return {key: self._data[key][idx] for key in keys}
 
