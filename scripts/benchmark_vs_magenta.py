@@ -2,7 +2,10 @@
 
 Times the training loop only (`train()` with evaluation switched off on both sides; one
 evaluation is timed separately). Our engine runs at N=1 (the original's schedule), at larger N at
-the original's update ratio, and at large N with a user-chosen update ratio.
+the original's update ratio, and at large N with a user-chosen update ratio; "overlap" rows run
+the updates on a worker thread beside collection (`overlap_collection`), and for g the "frozen
+prior" rows show the cost of the original's training of the Reward RNN (both sides train it in
+the other rows).
 
   python scripts/benchmark_vs_magenta.py --steps 3000 --algorithms q psi g
 """
@@ -62,7 +65,8 @@ def bench_magenta(args, algorithm, ckpt, hp, out):
 
 
 def bench_ours(args, algorithm, ckpt, num_envs, updates_per_step, minibatch, steps,
-               overlap=False):
+               overlap=False, frozen_prior=False):
+    from sequence_tutor_tf.rl.behaviour import OriginalBehaviour
     from sequence_tutor_tf.rl.engine import RLEngine
     from sequence_tutor_tf.rl.loading import load_note_rnn_any
     from sequence_tutor_tf.rl.music_domain import MusicDomain
@@ -72,7 +76,8 @@ def bench_ours(args, algorithm, ckpt, num_envs, updates_per_step, minibatch, ste
     engine = RLEngine(algorithm, q, q.copy(), MusicDomain(), hp, reward_scaler=0.1,
                       exploration_mode="boltzmann", num_envs=num_envs,
                       updates_per_step=updates_per_step, output_every_nth=10 ** 9,
-                      eval_num_trials=0, jit_compile=args.jit, overlap_collection=overlap)
+                      eval_num_trials=0, jit_compile=args.jit, overlap_collection=overlap,
+                      behaviour=OriginalBehaviour(g_trains_prior=not frozen_prior))
     engine.train(max(num_envs * 64, 2000), args.steps, evaluate_at_start=False)   # warm-up
     t = time.perf_counter()
     engine.evaluate(args.eval_trials)
@@ -98,6 +103,9 @@ def main(argv=None):
     p.add_argument("--eval-trials", type=int, default=100)
     p.add_argument("--no-jit", dest="jit", action="store_false")
     p.add_argument("--skip-magenta", action="store_true")
+    p.add_argument("--no-frozen-prior-rows", dest="frozen_prior_rows", action="store_false",
+                   help="skip the g rows with the Reward RNN frozen (the original trains it "
+                        "in G-learning; --fix-quirks freezes it)")
     p.add_argument("--no-overlap", dest="overlap", action="store_false",
                    help="skip the rows with overlap_collection (updates on a worker thread)")
     p.add_argument("--threads", type=int, default=0,
@@ -115,23 +123,28 @@ def main(argv=None):
             bench_magenta(args, alg, ckpt, hp, os.path.join(out, alg))
         rows.append((alg, "magenta RLTuner", "1 / %d" % args.train_every_nth, base, base_eval))
         big = max(args.num_envs)
-        configs = [(1, None, args.minibatch_size, args.steps, False)]
-        configs += [(n, None, args.minibatch_size, args.fast_steps, False) for n in args.num_envs]
+        overlaps = (False, True) if args.overlap else (False,)
+        configs = [(1, None, args.minibatch_size, args.steps, False, False)]
+        configs += [(n, None, args.minibatch_size, args.fast_steps, False, False)
+                    for n in args.num_envs]
         if args.overlap:
-            configs += [(big, None, args.minibatch_size, args.fast_steps, True)]
-        configs += [(big, args.fast_ratio, args.fast_minibatch, args.fast_steps, False)]
-        if args.overlap:
-            configs += [(big, args.fast_ratio, args.fast_minibatch, args.fast_steps, True)]
-        for n, ratio, mb, steps, overlap in configs:
-            sps, ev = bench_ours(args, alg, ckpt, n, ratio, mb, steps, overlap)
-            label = f"ours N={n} mb={mb}" + (" overlap" if overlap else "")
+            configs += [(big, None, args.minibatch_size, args.fast_steps, True, False)]
+        if alg == "g" and args.frozen_prior_rows:
+            configs += [(big, None, args.minibatch_size, args.fast_steps, o, True)
+                        for o in overlaps]
+        configs += [(big, args.fast_ratio, args.fast_minibatch, args.fast_steps, o, False)
+                    for o in overlaps]
+        for n, ratio, mb, steps, overlap, frozen in configs:
+            sps, ev = bench_ours(args, alg, ckpt, n, ratio, mb, steps, overlap, frozen)
+            label = (f"ours N={n} mb={mb}" + (" overlap" if overlap else "")
+                     + (" frozen prior" if frozen else ""))
             rows.append((alg, label, "1 / %d" % args.train_every_nth if ratio is None
                          else f"{ratio:.4g}", sps, ev, sps / base))
-    print(f"\n{'alg':4} {'engine':34} {'updates/step':>12} {'env steps/s':>12} "
+    print(f"\n{'alg':4} {'engine':47} {'updates/step':>12} {'env steps/s':>12} "
           f"{'eval s':>7} {'x magenta':>9}")
     for r in rows:
         ratio = f"{r[5]:9.1f}" if len(r) > 5 else f"{'1.0':>9}"
-        print(f"{r[0]:4} {r[1]:34} {r[2]:>12} {r[3]:12.0f} {r[4]:7.2f} {ratio}")
+        print(f"{r[0]:4} {r[1]:47} {r[2]:>12} {r[3]:12.0f} {r[4]:7.2f} {ratio}")
     os.system("uptime")
 
 
