@@ -263,3 +263,20 @@ def test_overlapped_collection_is_reproducible():
         np.testing.assert_array_equal(a, b)
     for k in r1:
         np.testing.assert_array_equal(r1[k], r2[k])
+
+
+def test_joint_norm_clipping_equals_tensorflows():
+    from sequence_tutor_tf._tf import tf
+    from sequence_tutor_tf.rl.learners import clip_by_joint_norm, sum_of_squares
+    rng = np.random.default_rng(0)
+    for scale in (1e-3, 1.0, 100.0):                 # below and above the clip norm
+        grads = [tf.constant(rng.normal(size=s).astype(np.float32) * scale)
+                 for s in ((38, 400), (100, 400), (400,))]
+        ours = clip_by_joint_norm(grads, 5.0)
+        theirs, _ = tf.clip_by_global_norm(grads, 5.0)
+        for a, b in zip(ours, theirs):
+            np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-9)
+        assert float(sum_of_squares(grads[1])) == pytest.approx(
+            float(np.sum(grads[1].numpy().astype(np.float64) ** 2)), rel=1e-5)
+    zeros = clip_by_joint_norm([tf.zeros((3, 4))], 5.0)      # no division by zero
+    assert np.all(zeros[0].numpy() == 0)
