@@ -143,7 +143,7 @@ class RLEngine:
             self.reset_compositions()
         epsilon = self._epsilons(n, exploration_period, enable_random)
         self.actions_executed_so_far += n
-        action, next_obs, q_new, r_new, logp, _ = self.policy.step(
+        action, next_obs, q_new, r_new, logp, _, _ = self.policy.step(
             self._obs, self._q_state, self._r_state, self.rng.random(n),
             self.random_notes.random_notes(n, self.rng), self.rng.random(n), epsilon)
         action, next_obs = action.numpy(), next_obs.numpy()

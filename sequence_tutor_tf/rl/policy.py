@@ -5,7 +5,20 @@ compositions, picks actions and next observations the way the original's `action
 returns log p(next observation) under the Reward RNN. Randomness comes in as uniform draws from
 the engine's NumPy generator, so a run is repeatable and resumable from a saved RNG state.
 """
+from typing import NamedTuple
+
 from sequence_tutor_tf._tf import tf
+
+
+class PolicyStep(NamedTuple):
+    """What one policy step returns, each with leading dimension N."""
+    action: object          # the action stored in the replay (int32)
+    next_obs: object        # the note played (int32)
+    q_state: object         # the Q network's state after the step
+    r_state: object         # the Reward RNN's state after the step
+    logp: object            # log p(next_obs) under the Reward RNN
+    probs: object           # softmax of the action scores
+    prior_logits: object    # the Reward RNN's logits (the original's reward_scores)
 
 
 class RolloutPolicy:
@@ -48,15 +61,15 @@ class RolloutPolicy:
         next_obs = tf.where(explore, random_notes, next_obs)
         log_prior = tf.nn.log_softmax(r_logits)
         logp = tf.gather(log_prior, next_obs, axis=1, batch_dims=1)
-        return action, next_obs, q_new, r_new, logp, probs
+        return action, next_obs, q_new, r_new, logp, probs, r_logits
 
     def step(self, observations, q_state, r_state, explore_u, random_notes, sample_u, epsilon,
              sample_next_obs=None):
         """All arrays have leading dimension N; epsilon is [N] (0 disables random actions)."""
         flag = self.sample_next_obs if sample_next_obs is None else bool(sample_next_obs)
-        return self._step(
+        return PolicyStep(*self._step(
             tf.convert_to_tensor(observations, tf.int32), tf.convert_to_tensor(q_state),
             tf.convert_to_tensor(r_state), tf.convert_to_tensor(explore_u, tf.float32),
             tf.convert_to_tensor(random_notes, tf.int32),
             tf.convert_to_tensor(sample_u, tf.float32), tf.convert_to_tensor(epsilon, tf.float32),
-            tf.constant(flag))
+            tf.constant(flag)))

@@ -177,14 +177,13 @@ class RLTuner(MusicTheoryRewards):
         if self.exploration_mode == "boltzmann":
             sample_next_obs = True
         obs = np.array([int(np.argmax(observation))], np.int32)
-        scores, r_logits, q_new, r_new = eng.policy.scores(obs, self._q_state, self._r_state)
-        act, nxt, _, _, _, _ = eng.policy.step(
+        step = eng.policy.step(
             obs, self._q_state, self._r_state, eng.rng.random(1),
             eng.random_notes.random_notes(1, eng.rng), eng.rng.random(1), epsilon,
             sample_next_obs=sample_next_obs)
-        self._q_state, self._r_state = q_new.numpy(), r_new.numpy()
-        return (_one_hot(act.numpy()[0]), _one_hot(nxt.numpy()[0]),
-                r_logits.numpy()[0])
+        self._q_state, self._r_state = step.q_state.numpy(), step.r_state.numpy()
+        return (_one_hot(step.action.numpy()[0]), _one_hot(step.next_obs.numpy()[0]),
+                step.prior_logits.numpy()[0])
 
     def collect_reward(self, obs, action, reward_scores):
         """The reward for `action` under reward_mode; updates the running reward sums."""
@@ -217,7 +216,7 @@ class RLTuner(MusicTheoryRewards):
         q_state, r_state = self._q_state, self._r_state
         zero = np.zeros(1, np.float32)
         for _ in range(length):
-            _, nxt, q_state, r_state, _, p = eng.policy.step(
+            _, nxt, q_state, r_state, _, p, _ = eng.policy.step(
                 obs, q_state, r_state, zero, np.zeros(1, np.int32), eng.rng.random(1), zero,
                 sample_next_obs=True)
             p = p.numpy()[0]

@@ -40,7 +40,7 @@ def play(policy, primer, num, length, rng, task_reward=None, sample_next_obs=Tru
     no_notes = np.zeros(num, np.int32)
     rows = np.arange(num)
     for t in range(length):
-        _, nxt, q_state, r_state, logp, probs = policy.step(
+        _, nxt, q_state, r_state, logp, probs, _ = policy.step(
             obs, q_state, r_state, zeros, no_notes, rng.random(num), zeros,
             sample_next_obs=sample_next_obs)
         nxt = nxt.numpy()
