@@ -39,6 +39,3 @@ class BackgroundUpdates:
         Waits for them; re-raises what the worker raised."""
         future, self._future = self._future, None
         return [] if future is None else future.result()
-
-    def close(self):
-        self._executor.shutdown(wait=True)

@@ -143,11 +143,11 @@ class RLEngine:
             self.reset_compositions()
         epsilon = self._epsilons(n, exploration_period, enable_random)
         self.actions_executed_so_far += n
-        action, next_obs, q_new, r_new, logp, _, _ = self.policy.step(
+        step = self.policy.step(
             self._obs, self._q_state, self._r_state, self.rng.random(n),
             self.random_notes.random_notes(n, self.rng), self.rng.random(n), epsilon)
-        action, next_obs = action.numpy(), next_obs.numpy()
-        q_new, r_new, logp = q_new.numpy(), r_new.numpy(), logp.numpy()
+        action, next_obs = step.action.numpy(), step.next_obs.numpy()
+        q_new, r_new, logp = step.q_state.numpy(), step.r_state.numpy(), step.logp.numpy()
         task = self.task_reward.step(next_obs, observations=self._obs)
         total = self.domain.combine_rewards(self.reward_mode, logp, task, self.reward_scaler)
         self.note_rnn_reward_last_n += float(np.sum(logp))

@@ -135,6 +135,8 @@ class TDLearner:
     def _update(self, batch):
         with tf.GradientTape() as tape:
             loss, target_vals = self._loss(batch)
+        # Dense gradients: an embedding-style input would give IndexedSlices, which clipping
+        # and Adam must see as the TF1 graph did (a dense tensor).
         grads = [None if g is None else tf.convert_to_tensor(g)
                  for g in tape.gradient(loss, self.trainable_variables)]
         pairs = [(g, v) for g, v in zip(self._clip(grads), self.trainable_variables)

@@ -216,11 +216,11 @@ class RLTuner(MusicTheoryRewards):
         q_state, r_state = self._q_state, self._r_state
         zero = np.zeros(1, np.float32)
         for _ in range(length):
-            _, nxt, q_state, r_state, _, p, _ = eng.policy.step(
+            step = eng.policy.step(
                 obs, q_state, r_state, zero, np.zeros(1, np.int32), eng.rng.random(1), zero,
                 sample_next_obs=True)
-            p = p.numpy()[0]
-            note = int(np.argmax(p)) if most_probable else int(nxt.numpy()[0])
+            q_state, r_state, p = step.q_state, step.r_state, step.probs.numpy()[0]
+            note = int(np.argmax(p)) if most_probable else int(step.next_obs.numpy()[0])
             probs.append(p)
             seq.append(note)
             obs = np.array([note], np.int32)

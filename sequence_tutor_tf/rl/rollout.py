@@ -40,13 +40,12 @@ def play(policy, primer, num, length, rng, task_reward=None, sample_next_obs=Tru
     no_notes = np.zeros(num, np.int32)
     rows = np.arange(num)
     for t in range(length):
-        _, nxt, q_state, r_state, logp, probs, _ = policy.step(
-            obs, q_state, r_state, zeros, no_notes, rng.random(num), zeros,
-            sample_next_obs=sample_next_obs)
-        nxt = nxt.numpy()
+        step = policy.step(obs, q_state, r_state, zeros, no_notes, rng.random(num), zeros,
+                           sample_next_obs=sample_next_obs)
+        q_state, r_state, nxt = step.q_state, step.r_state, step.next_obs.numpy()
         if task_reward is not None:
             tasks[:, t] = task_reward.step(nxt, observations=obs)
-        seqs[:, t], prior_logps[:, t] = nxt, logp.numpy()
-        policy_logps[:, t] = np.log(np.maximum(probs.numpy()[rows, nxt], 1e-30))
+        seqs[:, t], prior_logps[:, t] = nxt, step.logp.numpy()
+        policy_logps[:, t] = np.log(np.maximum(step.probs.numpy()[rows, nxt], 1e-30))
         obs = nxt
     return Rollout(seqs, prior_logps, policy_logps, tasks, first)
