@@ -20,6 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import numpy as np  # noqa: E402
 
 import sequence_tutor_tf  # noqa: E402,F401
+from sequence_tutor_tf.cli.common import add_thread_arguments, apply_thread_arguments  # noqa: E402
 
 
 def make_checkpoint(directory, units, seed=0):
@@ -108,13 +109,9 @@ def main(argv=None):
                         "in G-learning; --fix-quirks freezes it)")
     p.add_argument("--no-overlap", dest="overlap", action="store_false",
                    help="skip the rows with overlap_collection (updates on a worker thread)")
-    p.add_argument("--threads", type=int, default=0,
-                   help="TF intra/inter-op threads (0: TensorFlow's default)")
+    add_thread_arguments(p)      # one process: the setting applies to magenta's sessions too
     args = p.parse_args(argv)
-    if args.threads:
-        from sequence_tutor_tf._tf import tf
-        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
+    threads = apply_thread_arguments(args)
     out = tempfile.mkdtemp(prefix="bench_rl_")
     ckpt, hp = make_checkpoint(out, args.units)
     rows = []
@@ -145,7 +142,10 @@ def main(argv=None):
     for r in rows:
         ratio = f"{r[5]:9.1f}" if len(r) > 5 else f"{'1.0':>9}"
         print(f"{r[0]:4} {r[1]:47} {r[2]:>12} {r[3]:12.0f} {r[4]:7.2f} {ratio}")
+    print("TensorFlow threads (both sides): intra-op %s, inter-op %s"
+          % tuple(n or "default" for n in threads))
     os.system("uptime")
+    return rows
 
 
 if __name__ == "__main__":

@@ -89,7 +89,10 @@ def test_killed_tune_resumes_from_its_last_checkpoint(checkpoint, tmp_path):
     first.wait()
     saved = json.loads(state_file.read_text())["counters"]["env_steps"]
     assert 0 < saved < 6000
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    # The resumed run also sets TensorFlow's thread pools (read back, so they took effect).
+    proc = subprocess.run(cmd + ["--intra-op-threads", "1", "--inter-op-threads", "2"],
+                          capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert f"resuming from env step {saved} of 6000" in proc.stderr
+    assert "TensorFlow threads: intra-op 1, inter-op 2" in proc.stderr
     assert json.loads(state_file.read_text())["counters"]["env_steps"] == 6000

@@ -29,6 +29,42 @@ def add_music_rule_arguments(parser):
                              "'package.module:function' (repeatable; see docs/rewards.md)")
 
 
+def add_thread_arguments(parser):
+    """--intra-op-threads / --inter-op-threads: TensorFlow's CPU thread pools for this run."""
+    parser.add_argument("--intra-op-threads", type=int, default=0, metavar="N",
+                        help="threads one TensorFlow op (or XLA computation) may split across; "
+                             "0 = TensorFlow's default (all cores). The RL engine's ops are "
+                             "small: 1 was 5-10%% faster on our 2-core CPU (docs/performance.md)")
+    parser.add_argument("--inter-op-threads", type=int, default=0, metavar="N",
+                        help="ops TensorFlow may run at once; 0 = TensorFlow's default")
+
+
+def apply_thread_arguments(args):
+    """Sets the thread pools before TensorFlow starts its runtime (it cannot change them later).
+
+    Returns the (intra, inter) values in force, as TensorFlow reports them (0: its default).
+    """
+    from sequence_tutor_tf._tf import tf
+    pools = tf.config.threading
+    for flag, value, getter, setter in (
+            ("--intra-op-threads", args.intra_op_threads,
+             pools.get_intra_op_parallelism_threads, pools.set_intra_op_parallelism_threads),
+            ("--inter-op-threads", args.inter_op_threads,
+             pools.get_inter_op_parallelism_threads, pools.set_inter_op_parallelism_threads)):
+        if value < 0:
+            raise SystemExit(f"{flag}: expected 0 (TensorFlow's default) or a positive number "
+                             f"of threads, got {value}")
+        if value == 0 or getter() == value:
+            continue
+        try:
+            setter(value)
+        except RuntimeError:
+            raise SystemExit(f"{flag} {value}: TensorFlow is already running in this process "
+                             f"with {getter() or 'its default number of'} threads and cannot "
+                             "change them; run the command in a fresh process") from None
+    return pools.get_intra_op_parallelism_threads(), pools.get_inter_op_parallelism_threads()
+
+
 def _config_path(argv):
     for i, token in enumerate(argv):
         if token == "--config" and i + 1 < len(argv):
@@ -95,6 +131,9 @@ def setup_run(args, command):
     """Logging, seeds and the resolved configuration written into the output directory."""
     logging.basicConfig(level=getattr(logging, args.log_level), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.log_level != "DEBUG":
+        # TensorFlow logs each checkpoint's "Sharding callback duration" through absl at INFO.
+        logging.getLogger("absl").setLevel(logging.WARNING)
     from sequence_tutor_tf.utils.seeds import set_global_seed
     set_global_seed(args.seed)
     if getattr(args, "output_dir", None):
