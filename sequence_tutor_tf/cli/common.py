@@ -16,6 +16,7 @@ def add_common_arguments(parser, output_dir_default=None, output_required=False)
                         help="directory for checkpoints, TensorBoard logs, plots and MIDI")
     parser.add_argument("--log-level", default="INFO",
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="logging verbosity")
+    add_thread_arguments(parser)
 
 
 def add_music_rule_arguments(parser):
@@ -34,7 +35,8 @@ def add_thread_arguments(parser):
     parser.add_argument("--intra-op-threads", type=int, default=0, metavar="N",
                         help="threads one TensorFlow op (or XLA computation) may split across; "
                              "0 = TensorFlow's default (all cores). The RL engine's ops are "
-                             "small: 1 was 5-10%% faster on our 2-core CPU (docs/performance.md)")
+                             "small: for tune, 1 was 5-10%% faster on our 2-core CPU "
+                             "(docs/performance.md)")
     parser.add_argument("--inter-op-threads", type=int, default=0, metavar="N",
                         help="ops TensorFlow may run at once; 0 = TensorFlow's default")
 
@@ -134,6 +136,11 @@ def setup_run(args, command):
     if args.log_level != "DEBUG":
         # TensorFlow logs each checkpoint's "Sharding callback duration" through absl at INFO.
         logging.getLogger("absl").setLevel(logging.WARNING)
+    from sequence_tutor_tf._tf import tf
+    logging.getLogger("sequence_tutor_tf").info(
+        "TensorFlow threads: intra-op %s, inter-op %s",
+        tf.config.threading.get_intra_op_parallelism_threads() or "default",
+        tf.config.threading.get_inter_op_parallelism_threads() or "default")
     from sequence_tutor_tf.utils.seeds import set_global_seed
     set_global_seed(args.seed)
     if getattr(args, "output_dir", None):

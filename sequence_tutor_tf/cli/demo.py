@@ -15,5 +15,7 @@ def add_arguments(parser):
 def run(args):
     from sequence_tutor_tf.cli.main import main
     argv = ["reproduce", "music", "--quick", "--output-dir", args.output_dir,
-            "--seed", str(args.seed), "--log-level", args.log_level]
+            "--seed", str(args.seed), "--log-level", args.log_level,
+            "--intra-op-threads", str(args.intra_op_threads),
+            "--inter-op-threads", str(args.inter_op_threads)]
     return main(argv)

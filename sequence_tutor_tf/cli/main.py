@@ -45,6 +45,9 @@ def main(argv=None):
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(expand_config_file(parser, argv))
+    if hasattr(args, "intra_op_threads"):
+        from sequence_tutor_tf.cli.common import apply_thread_arguments
+        apply_thread_arguments(args)     # first: TensorFlow fixes its pools when it starts
     try:
         return args._module.run(args) or 0
     except KeyboardInterrupt:

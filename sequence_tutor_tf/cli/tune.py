@@ -9,7 +9,6 @@ import logging
 import os
 
 from sequence_tutor_tf.cli.common import (add_common_arguments, add_music_rule_arguments,
-                                          add_thread_arguments, apply_thread_arguments,
                                           positive_int, setup_run)
 
 HELP = "RL-tune a Note RNN (Q, Psi, G-learning, pure RL) with music-theory rewards"
@@ -74,7 +73,6 @@ def add_arguments(parser):
                         help="fix the original's defects (docs/differences/rl.md)")
     parser.add_argument("--no-jit", dest="jit", action="store_false",
                         help="do not compile the updates with XLA")
-    add_thread_arguments(parser)
     parser.add_argument("--restart", action="store_true",
                         help="ignore a resumable state in --output-dir and start over")
     parser.add_argument("--no-progress", dest="progress", action="store_false")
@@ -178,10 +176,7 @@ class _Logger:
 
 
 def run(args):
-    threads = apply_thread_arguments(args)     # before anything starts TensorFlow's runtime
     setup_run(args, "tune")
-    log.info("TensorFlow threads: intra-op %s, inter-op %s",
-             *(n or "default" for n in threads))
     from sequence_tutor_tf.rl import outputs, run_state
     if args.priming_mode == "single_midi" and not args.midi_primer:
         raise SystemExit("--priming-mode single_midi needs --midi-primer FILE")
