@@ -36,8 +36,8 @@ def test_benchmark_vs_magenta_times_both_sides():
                        "ours N=8 mb=32 frozen prior", "ours N=8 mb=32"], out
     magenta = float(rows[0][2])
     assert magenta > 0
-    for _, _, sps, eval_s, ratio in rows[1:]:
-        assert float(sps) > 0 and float(eval_s) > 0
+    for _, _, sps, _, ratio in rows[1:]:
+        assert float(sps) > 0
         assert float(ratio) == pytest.approx(float(sps) / magenta, abs=0.06)
     assert "TensorFlow threads (both sides): intra-op 1, inter-op 2" in out
 

@@ -136,16 +136,26 @@ def setup_run(args, command):
     if args.log_level != "DEBUG":
         # TensorFlow logs each checkpoint's "Sharding callback duration" through absl at INFO.
         logging.getLogger("absl").setLevel(logging.WARNING)
-    from sequence_tutor_tf._tf import tf
-    logging.getLogger("sequence_tutor_tf").info(
-        "TensorFlow threads: intra-op %s, inter-op %s",
-        tf.config.threading.get_intra_op_parallelism_threads() or "default",
-        tf.config.threading.get_inter_op_parallelism_threads() or "default")
+    _log_thread_pools()
     from sequence_tutor_tf.utils.seeds import set_global_seed
     set_global_seed(args.seed)
     if getattr(args, "output_dir", None):
         os.makedirs(args.output_dir, exist_ok=True)
         write_resolved_config(args, command)
+
+
+_logged_pools = []
+
+
+def _log_thread_pools():
+    """Once per process (commands like `reproduce` run others in the same process)."""
+    from sequence_tutor_tf._tf import tf
+    pools = (tf.config.threading.get_intra_op_parallelism_threads() or "default",
+             tf.config.threading.get_inter_op_parallelism_threads() or "default")
+    if pools not in _logged_pools:
+        _logged_pools.append(pools)
+        logging.getLogger("sequence_tutor_tf").info(
+            "TensorFlow threads: intra-op %s, inter-op %s", *pools)
 
 
 def resolved_config(args):
