@@ -57,16 +57,20 @@ def parse_args(argv=None):
 
 
 def random_batches(fields, k, b, state_size, num_classes, rng):
-    """[K, B, ...] arrays for each field the learner reads, shaped as the replay stores them."""
-    make = {
-        "observations": lambda: rng.integers(0, num_classes, (k, b), dtype=np.int32),
-        "actions": lambda: rng.integers(0, num_classes, (k, b), dtype=np.int32),
-        "new_observations": lambda: rng.integers(0, num_classes, (k, b), dtype=np.int32),
-        "rewards": lambda: rng.normal(size=(k, b)).astype(np.float32),
-        "terminals": lambda: np.zeros((k, b), np.float32),
-    }
-    states = lambda: (0.3 * rng.normal(size=(k, b, state_size))).astype(np.float32)  # noqa: E731
-    return {f: make[f]() if f in make else states() for f in fields}
+    """[K, B, ...] arrays for each field the learner reads, from the replay's transition spec."""
+    from sequence_tutor_tf.rl.specs import transition_spec
+    spec = transition_spec(state_size, state_size)
+    out = {}
+    for name in fields:
+        shape, dtype = (k, b) + spec[name].shape, spec[name].dtype
+        if np.issubdtype(dtype, np.integer):        # event indices
+            out[name] = rng.integers(0, num_classes, shape, dtype=dtype)
+        elif name == "terminals":
+            out[name] = np.zeros(shape, dtype)
+        else:                                       # rewards, LSTM states
+            scale = 1.0 if name == "rewards" else 0.3
+            out[name] = (scale * rng.normal(size=shape)).astype(dtype)
+    return out
 
 
 def build_learner(algorithm, units, train_prior, seed):

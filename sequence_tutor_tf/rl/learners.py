@@ -10,6 +10,7 @@ pair of `session.run`s in the original's `training_step`. The algorithms differ 
 - g:   logsumexp_a' (Q_target(s', a') + log p(a'|s')), the prior's log-probabilities
 """
 from sequence_tutor_tf._tf import keras, tf
+from sequence_tutor_tf.rl.specs import TRANSITION_FIELDS
 
 ADAM_LEARNING_RATE = 0.001    # tf.train.AdamOptimizer() defaults, used for every algorithm
 ADAM_EPSILON = 1e-8
@@ -166,7 +167,7 @@ class TDLearner:
             skip.add("new_reward_states")
         if not self.mask_terminals:
             skip.add("terminals")
-        return tuple(f for f in _FIELDS if f not in skip)
+        return tuple(f for f in TRANSITION_FIELDS if f not in skip)
 
     def train(self, batches):
         """Runs K updates in one compiled call; batches are arrays shaped [K, B, ...].
@@ -184,7 +185,7 @@ class TDLearner:
 
     def loss_and_targets(self, batch):
         """(loss, per-row next values) for a minibatch without updating: diagnostics, tests."""
-        batch = {name: tf.convert_to_tensor(batch[name]) for name in _FIELDS}
+        batch = {name: tf.convert_to_tensor(batch[name]) for name in TRANSITION_FIELDS}
         loss, target_vals = self._loss(batch)
         return float(loss), target_vals.numpy()
 
@@ -195,10 +196,6 @@ class TDLearner:
     def checkpoint_objects(self):
         return {"q_network": self.q_network, "target_q_network": self.target_network,
                 "reward_rnn": self.prior, "optimizer": self.optimizer}
-
-
-_FIELDS = ("observations", "states", "actions", "rewards", "new_observations", "new_states",
-           "new_reward_states", "terminals")
 
 
 class QLearner(TDLearner):
