@@ -129,13 +129,21 @@ def _settings_to_flags(parser, values, path):
     return flags
 
 
+def configure_logging(log_level):
+    """Our loggers at `log_level` on stderr; TensorFlow's absl INFO only with DEBUG.
+
+    absl's INFO lines (each checkpoint's "Sharding callback duration", renamed graph inputs in an
+    export) are no news to users.
+    """
+    logging.basicConfig(level=getattr(logging, log_level), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if log_level != "DEBUG":
+        logging.getLogger("absl").setLevel(logging.WARNING)
+
+
 def setup_run(args, command):
     """Logging, seeds and the resolved configuration written into the output directory."""
-    logging.basicConfig(level=getattr(logging, args.log_level), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if args.log_level != "DEBUG":
-        # TensorFlow logs each checkpoint's "Sharding callback duration" through absl at INFO.
-        logging.getLogger("absl").setLevel(logging.WARNING)
+    configure_logging(args.log_level)
     _log_thread_pools()
     from sequence_tutor_tf.utils.seeds import set_global_seed
     set_global_seed(args.seed)

@@ -3,7 +3,6 @@
 Signatures: step, step_indices, generate, initial_state, metadata (see docs/export.md). Inspect
 the result with `saved_model_cli show --all --dir OUT`.
 """
-import logging
 import sys
 
 HELP = "export a Note RNN or RL Tuner run as a self-contained SavedModel"
@@ -24,10 +23,8 @@ def add_arguments(parser):
 
 
 def run(args):
-    logging.basicConfig(level=getattr(logging, args.log_level), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if args.log_level != "DEBUG":  # absl's notes on renamed graph inputs are no news to users
-        logging.getLogger("absl").setLevel(logging.WARNING)
+    from sequence_tutor_tf.cli.common import configure_logging
+    configure_logging(args.log_level)
     from sequence_tutor_tf.export.saved_model import export_saved_model
     try:
         path = export_saved_model(args.checkpoint, args.out, overwrite=args.overwrite)
