@@ -27,6 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from sequence_tutor_tf.cli.common import add_thread_arguments, apply_thread_arguments  # noqa: E402
 
 ALGORITHMS = ("q", "psi", "g", "pure_rl")
+CONTROL_FLOW_THUNKS = ("while", "conditional", "call")
 
 
 def parse_args(argv=None):
@@ -37,6 +38,9 @@ def parse_args(argv=None):
     p.add_argument("--frozen-prior-row", dest="frozen_prior_row", action="store_true",
                    default=True, help="also time g with the Reward RNN frozen (default)")
     p.add_argument("--no-frozen-prior-row", dest="frozen_prior_row", action="store_false")
+    p.add_argument("--unpacked-rows", action="store_true",
+                   help="also time each algorithm on the per-update variable path (packed=False) "
+                        "that models without packed parameters take")
     p.add_argument("--units", type=int, default=100, help="LSTM units of the Note RNN")
     p.add_argument("--minibatch-size", type=int, default=32)
     p.add_argument("--updates-per-call", type=int, default=205,
@@ -73,14 +77,15 @@ def random_batches(fields, k, b, state_size, num_classes, rng):
     return out
 
 
-def build_learner(algorithm, units, train_prior, seed):
+def build_learner(algorithm, units, train_prior, seed, packed=None):
     from sequence_tutor_tf._tf import tf
     from sequence_tutor_tf.models.note_rnn import NoteRNN
     from sequence_tutor_tf.rl.learners import LEARNERS
     tf.random.set_seed(seed)
     q = NoteRNN(rnn_layer_sizes=(units,), num_classes=38)
     q.build_for_inputs()
-    return LEARNERS[algorithm](q, q.copy(), q.copy(), train_prior=train_prior, jit_compile=True)
+    return LEARNERS[algorithm](q, q.copy(), q.copy(), train_prior=train_prior, jit_compile=True,
+                               packed=packed)
 
 
 def time_updates(learner, batches, calls, repeats):
@@ -121,8 +126,8 @@ def thunk_profile(learner, batch, calls=2):
                                if n.startswith("ThunkExecutor::"))
                 starts = [a for a, _ in spans]
                 for name, event in named:
-                    if "::" in name:                # the executors themselves
-                        continue
+                    if "::" in name or name.split(".")[0] in CONTROL_FLOW_THUNKS:
+                        continue                    # executors and loops contain the others
                     i = bisect.bisect_right(starts, event.offset_ps) - 1
                     if i >= 0 and event.offset_ps + event.duration_ps <= spans[i][1]:
                         totals[name] += event.duration_ps / 1e6
@@ -147,22 +152,25 @@ def main(argv=None):
                                    + " --xla_cpu_enable_xprof_traceme=true").strip()
     threads = apply_thread_arguments(args)
 
-    runs = [(alg, alg == "g") for alg in args.algorithms]
+    runs = [(alg, alg == "g", None) for alg in args.algorithms]
     if "g" in args.algorithms and args.frozen_prior_row:
-        runs.append(("g", False))
+        runs.append(("g", False, None))
+    if args.unpacked_rows:
+        runs += [(alg, prior, False) for alg, prior, _ in runs]
     rng = np.random.default_rng(args.seed)
     rows = []
-    for algorithm, train_prior in runs:
-        learner = build_learner(algorithm, args.units, train_prior, args.seed)
+    for algorithm, train_prior, packed in runs:
+        learner = build_learner(algorithm, args.units, train_prior, args.seed, packed)
         state_size = learner.q_network.state_size
         batches = [random_batches(learner.fields, args.updates_per_call, args.minibatch_size,
                                   state_size, learner.q_network.num_classes, rng)
                    for _ in range(3)]
         label = algorithm + (", Reward RNN frozen" if algorithm == "g" and not train_prior else "")
+        label += ", unpacked" if packed is False else ""
         us = time_updates(learner, batches, args.calls, args.repeats)
         params = sum(int(np.prod(v.shape)) for v in learner.trainable_variables)
         rows.append((label, us, params))
-        print(f"{label:28s} {us:8.1f} us/update   trainable params {params:,}", flush=True)
+        print(f"{label:38s} {us:8.1f} us/update   trainable params {params:,}", flush=True)
         if args.xla_profile:
             profile = thunk_profile(learner, batches[0])
             total = sum(us for _, us, _ in profile)

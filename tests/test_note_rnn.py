@@ -25,6 +25,24 @@ def test_step_matches_sequence_and_state_layout(sizes):
     np.testing.assert_allclose(model.output_layer(h_top).numpy(), logits.numpy(), atol=1e-5)
 
 
+
+@pytest.mark.parametrize("sizes", [[100], [12, 7]])
+def test_packed_step_matches_keras_step(sizes):
+    """step_packed (the learner's joint-kernel layout) computes what the Keras cells compute."""
+    from sequence_tutor_tf.rl.packed_updates import pack, unpack
+    model = NoteRNN(sizes)
+    rng = np.random.default_rng(1)
+    events = tf.constant(rng.integers(0, 38, size=5), tf.int32)
+    state = tf.constant(rng.normal(size=(5, model.state_size)), tf.float32)
+    groups = model.parameter_groups()
+    packed = pack(groups)
+    assert packed[0].shape == (38 + sizes[0], 4 * sizes[0])       # TF1's joint kernel
+    for ours, theirs in zip(model.step_packed(packed, events, state),
+                            model.step_eager(events, state)):
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), atol=1e-5)
+    for variable, value in unpack(packed, groups):
+        np.testing.assert_array_equal(variable.numpy(), value.numpy())
+
 def test_checkpoint_round_trip_and_mismatch_error(tmp_path):
     model = NoteRNN([8])
     x = tf.one_hot([[3, 4, 5]], 38)

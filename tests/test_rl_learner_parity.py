@@ -64,10 +64,12 @@ def _assert_weights(ours, theirs, what):
         np.testing.assert_allclose(a, b, atol=TOL, rtol=TOL, err_msg=what)
 
 
-@pytest.mark.parametrize("algorithm,jit", [("q", False), ("psi", False), ("g", False),
-                                           ("pure_rl", False), ("g", True)])
-def test_learner_matches_magenta(algorithm, jit, checkpoint, tmp_path):
-    """jit=True: the XLA-compiled update the CLI uses by default."""
+@pytest.mark.parametrize("algorithm,jit,packed", [
+    ("q", False, None), ("psi", False, None), ("g", False, None), ("pure_rl", False, None),
+    ("g", True, None), ("q", True, True), ("psi", True, True), ("g", True, True)])
+def test_learner_matches_magenta(algorithm, jit, packed, checkpoint, tmp_path):
+    """jit=True: the XLA-compiled update the CLI uses by default; packed=True: its loop for
+    many updates per call (packed_updates.py), here forced for single updates."""
     hp = default_dqn_hparams()
     hp.discount_rate = 0.5
     hp.target_network_update_rate = 0.1        # large, so the soft update is visible
@@ -75,7 +77,8 @@ def test_learner_matches_magenta(algorithm, jit, checkpoint, tmp_path):
                                         dqn_hparams=hp)
     q = oracle.load_keras_from_checkpoint(checkpoint)
     learner = make_learner(algorithm, q, q.copy(), q.copy(), hp, OriginalBehaviour(),
-                           jit_compile=jit)
+                           jit_compile=jit, packed=packed)
+    assert packed is None or learner._packed is not None
     prior_before = [w.copy() for w in learner.prior.get_weights()]
 
     for step, batch in enumerate(_minibatches(3, 16, q.state_size)):

@@ -1,0 +1,156 @@
+"""K learner updates with the weights carried through the loop as tensors, in TF1's layout.
+
+Why: at the original's ratio the learner's chain of small updates bounds the speed (see
+docs/performance.md). Carrying the trained weights, Adam's moments and the target weights as loop
+values, with each LSTM's input and recurrent kernels packed into TF1's one joint kernel, lets
+each layer run one matmul forward and one backward, and clipping see the joint kernel as the
+tensor it was in TF1. The math is the TDLearner's: same loss, per-variable clipping by norm 5,
+the `ResourceApplyAdam` update with TF1's defaults, then the soft target update. The variables
+(Keras weights and Adam slots) are written back once, after the K updates.
+
+Used for models with `parameter_groups` / `step_packed` (NoteRNN) and the learner's default Adam;
+any other model or optimizer takes TDLearner's per-update variable path.
+"""
+from sequence_tutor_tf._tf import keras, tf
+
+ADAM_SLOTS = ("m", "v")
+
+
+def supports(learner):
+    """True when `learner`'s networks and optimizer can run packed."""
+    models = [learner.q_network, learner.target_network, learner.prior]
+    if not all(hasattr(m, "parameter_groups") and hasattr(m, "step_packed") for m in models):
+        return False
+    shapes = [[tuple(v.shape) for g in m.parameter_groups() for v in g]
+              for m in (learner.q_network, learner.target_network)]
+    opt = learner.optimizer
+    return (shapes[0] == shapes[1] and isinstance(opt, keras.optimizers.legacy.Adam)
+            and not opt.amsgrad and not opt._initial_decay
+            and not callable(opt._hyper.get("learning_rate")))
+
+
+def row_sums_of_squares(t):
+    """sum(t**2) as a matmul of the squares with a ones vector, then a sum of the row sums.
+
+    Same value as `tf.reduce_sum(tf.square(t))` up to float32 summation order. XLA on CPU fuses
+    the square into this matmul; a reduction over a gradient-sized tensor is split into a
+    separate square and a windowed reduction, about twice as slow.
+    """
+    t = tf.square(tf.reshape(t, [1, -1]) if t.shape.rank < 2 else t)
+    return tf.reduce_sum(tf.matmul(t, tf.ones([t.shape[-1], 1], t.dtype)))
+
+
+def pack(groups, read=lambda v: v):
+    """One tensor per group: its variables (or `read(variable)`) concatenated on axis 0."""
+    return [tf.concat([read(v) for v in g], axis=0) if len(g) > 1
+            else tf.convert_to_tensor(read(g[0])) for g in groups]
+
+
+def unpack(packed, groups):
+    """Inverse of `pack`: [(variable, tensor)] with each group's tensor split by its rows."""
+    out = []
+    for tensor, group in zip(packed, groups):
+        parts = tf.split(tensor, [int(v.shape[0]) for v in group], axis=0) if len(group) > 1 \
+            else [tensor]
+        out.extend(zip(group, parts))
+    return out
+
+
+class PackedUpdates:
+    """The packed K-update loop of one TDLearner (call `run` inside its compiled function)."""
+
+    def __init__(self, learner, clip_norm):
+        self.learner = learner
+        self.clip_norm = float(clip_norm)
+        self.trained = [learner.q_network] + ([learner.prior] if learner.train_prior else [])
+        self.groups = [m.parameter_groups() for m in self.trained]
+        self.target_groups = learner.target_network.parameter_groups()
+        # TF1 clipped each variable alone; with the joint-kernel fix off (Keras' split
+        # variables) each part of a packed kernel is clipped alone.
+        self.joint = learner.joint_lstm_clipping
+        variables = [v for groups in self.groups for g in groups for v in g]
+        learner.optimizer._create_all_weights(variables)     # slots exist before tracing
+
+    def _clip(self, grad, group):
+        if self.joint or len(group) == 1:
+            parts = [grad]
+        else:
+            parts = tf.split(grad, [int(v.shape[0]) for v in group], axis=0)
+        clipped = []
+        for part in parts:
+            norm = tf.sqrt(row_sums_of_squares(part))
+            clipped.append(part * (self.clip_norm * tf.minimum(1.0 / norm, 1.0 / self.clip_norm)))
+        return clipped[0] if len(clipped) == 1 else tf.concat(clipped, axis=0)
+
+    def run(self, batches):
+        learner, opt = self.learner, self.learner.optimizer
+        slot = lambda name: (lambda v: opt.get_slot(v, name))
+        weights = [pack(g) for g in self.groups]
+        moments = {name: [pack(g, slot(name)) for g in self.groups] for name in ADAM_SLOTS}
+        target = pack(self.target_groups)
+        lr = opt._get_hyper("learning_rate", tf.float32)
+        beta_1 = opt._get_hyper("beta_1", tf.float32)
+        beta_2 = opt._get_hyper("beta_2", tf.float32)
+        epsilon = tf.constant(opt.epsilon, tf.float32)
+        first_step = tf.cast(opt.iterations, tf.float32) + 1.0
+        rate = learner.target_network_update_rate
+        k = tf.shape(batches["rewards"])[0]
+
+        def loss_of(weights, target, batch):
+            scores, _ = learner.q_network.step_packed(weights[0], batch["observations"],
+                                                      batch["states"])
+            next_scores, _ = learner.target_network.step_packed(
+                target, batch["new_observations"], batch["new_states"])
+            prior_logits = None
+            if learner.uses_prior_in_target:
+                if learner.train_prior:
+                    prior_logits, _ = learner.prior.step_packed(
+                        weights[1], batch["new_observations"],
+                        batch["new_reward_states"])
+                else:
+                    prior_logits, _ = learner.prior.step_eager(batch["new_observations"],
+                                                               batch["new_reward_states"])
+                    prior_logits = tf.stop_gradient(prior_logits)
+            return learner.td_loss(batch, scores, next_scores, prior_logits)
+
+        def body(i, weights, m, v, target, losses, targets):
+            batch = {name: value[i] for name, value in batches.items()}
+            with tf.GradientTape() as tape:
+                tape.watch(weights)
+                loss, target_vals = loss_of(weights, target, batch)
+            grads = tape.gradient(loss, weights)
+            step = first_step + tf.cast(i, tf.float32)
+            alpha = lr * tf.sqrt(1.0 - tf.pow(beta_2, step)) / (1.0 - tf.pow(beta_1, step))
+            new_w, new_m, new_v = [], [], []
+            for model_w, model_g, model_m, model_v, groups in zip(weights, grads, m, v,
+                                                                  self.groups):
+                ws, ms, vs = [], [], []
+                for w, g, m_, v_, group in zip(model_w, model_g, model_m, model_v, groups):
+                    g = self._clip(g, group)
+                    m_ = m_ + (g - m_) * (1.0 - beta_1)
+                    v_ = v_ + (tf.square(g) - v_) * (1.0 - beta_2)
+                    ws.append(w - alpha * m_ / (tf.sqrt(v_) + epsilon))
+                    ms.append(m_)
+                    vs.append(v_)
+                new_w.append(ws)
+                new_m.append(ms)
+                new_v.append(vs)
+            target = [t - rate * (t - w) for t, w in zip(target, new_w[0])]
+            return (i + 1, new_w, new_m, new_v, target, losses.write(i, loss),
+                    targets.write(i, tf.reduce_mean(target_vals)))
+
+        _, weights, m, v, target, losses, targets = tf.while_loop(
+            lambda i, *_: i < k, body,
+            (tf.constant(0), weights, moments["m"], moments["v"], target,
+             tf.TensorArray(tf.float32, size=k), tf.TensorArray(tf.float32, size=k)))
+
+        for model_w, model_m, model_v, groups in zip(weights, m, v, self.groups):
+            for (var, value), (_, m_value), (_, v_value) in zip(
+                    unpack(model_w, groups), unpack(model_m, groups), unpack(model_v, groups)):
+                var.assign(value)
+                opt.get_slot(var, "m").assign(m_value)
+                opt.get_slot(var, "v").assign(v_value)
+        for var, value in unpack(target, self.target_groups):
+            var.assign(value)
+        opt.iterations.assign_add(tf.cast(k, opt.iterations.dtype))
+        return losses.stack(), targets.stack()
