@@ -65,8 +65,9 @@ class PackedUpdates:
         self.trained = [learner.q_network] + ([learner.prior] if learner.train_prior else [])
         self.groups = [m.parameter_groups() for m in self.trained]
         self.target_groups = learner.target_network.parameter_groups()
-        # TF1 clipped each variable alone; with the joint-kernel fix off (Keras' split
-        # variables) each part of a packed kernel is clipped alone.
+        # TF1 clipped each of its variables alone, and an LSTM kernel was one variable: the
+        # packed kernel. With joint_lstm_clipping off, its input and recurrent parts are
+        # clipped apart, as Keras' two variables would be.
         self.joint = learner.joint_lstm_clipping
         variables = [v for groups in self.groups for g in groups for v in g]
         learner.optimizer._create_all_weights(variables)     # slots exist before tracing
