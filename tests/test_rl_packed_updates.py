@@ -5,8 +5,7 @@ import pytest
 
 from sequence_tutor_tf._tf import keras, tf
 from sequence_tutor_tf.models.note_rnn import NoteRNN
-from sequence_tutor_tf.rl.learners import LEARNERS
-from sequence_tutor_tf.rl.packed_updates import row_sums_of_squares
+from sequence_tutor_tf.rl.learners import LEARNERS, sum_of_squares
 from sequence_tutor_tf.rl.specs import TRANSITION_FIELDS
 
 
@@ -77,11 +76,11 @@ def test_packed_is_the_default_where_supported_and_explains_where_not():
         LEARNERS["q"](q, q.copy(), q.copy(), optimizer=sgd, packed=True)
 
 
-def test_row_sums_of_squares():
+def test_sum_of_squares_of_packed_and_plain_shapes():
     rng = np.random.default_rng(0)
     for shape in [(138, 400), (400,), (100, 38)]:
         t = rng.normal(size=shape).astype(np.float32)
-        assert float(row_sums_of_squares(tf.constant(t))) == pytest.approx(
+        assert float(sum_of_squares(tf.constant(t))) == pytest.approx(
             float(np.sum(t.astype(np.float64) ** 2)), rel=1e-5)
 
 

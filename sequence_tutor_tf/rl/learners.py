@@ -27,16 +27,15 @@ def make_optimizer():
 
 
 def sum_of_squares(t):
-    """sum(t**2) as column sums then a dot with ones.
+    """sum(t**2) as a matmul of the squares with a ones vector, then a sum of the row sums.
 
-    Same value as `tf.reduce_sum(tf.square(t))` up to float32 summation order, but XLA on CPU
-    emits a full reduction of a [100, 400] gradient as an unvectorised tree (about 25 us); column
-    sums and a tiny dot take about 7 us, and clipping computes one per gradient per update.
+    Same value as `tf.reduce_sum(tf.square(t))` up to float32 summation order. XLA on CPU emits a
+    full reduction of a [100, 400] gradient as an unvectorised tree (about 25 us) and splits
+    column sums into a separate square and a windowed reduction; it fuses the square into this
+    matmul, and clipping computes one per gradient per update.
     """
-    t = tf.square(t)
-    t = tf.reshape(t, [1, -1]) if t.shape.rank < 2 else tf.reshape(t, [-1, t.shape[-1]])
-    columns = tf.reduce_sum(t, axis=0, keepdims=True)
-    return tf.matmul(columns, tf.ones([t.shape[-1], 1], t.dtype))[0, 0]
+    t = tf.square(tf.reshape(t, [1, -1]) if t.shape.rank < 2 else t)
+    return tf.reduce_sum(tf.matmul(t, tf.ones([t.shape[-1], 1], t.dtype)))
 
 
 def clip_by_joint_norm(grads, clip_norm):
@@ -107,7 +106,7 @@ class TDLearner:
         if packed or (packed is None and jit_compile):
             from sequence_tutor_tf.rl import packed_updates
             if packed_updates.supports(self):
-                self._packed = packed_updates.PackedUpdates(self, CLIP_NORM)
+                self._packed = packed_updates.PackedUpdates(self)
             elif packed:
                 raise ValueError("packed=True needs NoteRNN-like networks (parameter_groups, "
                                  "step_packed) of one architecture and the default Adam")

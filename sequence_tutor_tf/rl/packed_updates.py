@@ -12,6 +12,7 @@ Used for models with `parameter_groups` / `step_packed` (NoteRNN) and the learne
 any other model or optimizer takes TDLearner's per-update variable path.
 """
 from sequence_tutor_tf._tf import keras, tf
+from sequence_tutor_tf.rl.learners import CLIP_NORM, clip_by_joint_norm
 
 ADAM_SLOTS = ("m", "v")
 
@@ -27,17 +28,6 @@ def supports(learner):
     return (shapes[0] == shapes[1] and isinstance(opt, keras.optimizers.legacy.Adam)
             and not opt.amsgrad and not opt._initial_decay
             and not callable(opt._hyper.get("learning_rate")))
-
-
-def row_sums_of_squares(t):
-    """sum(t**2) as a matmul of the squares with a ones vector, then a sum of the row sums.
-
-    Same value as `tf.reduce_sum(tf.square(t))` up to float32 summation order. XLA on CPU fuses
-    the square into this matmul; a reduction over a gradient-sized tensor is split into a
-    separate square and a windowed reduction, about twice as slow.
-    """
-    t = tf.square(tf.reshape(t, [1, -1]) if t.shape.rank < 2 else t)
-    return tf.reduce_sum(tf.matmul(t, tf.ones([t.shape[-1], 1], t.dtype)))
 
 
 def pack(groups, read=lambda v: v):
@@ -59,11 +49,10 @@ def unpack(packed, groups):
 class PackedUpdates:
     """The packed K-update loop of one TDLearner (call `run` inside its compiled function)."""
 
-    def __init__(self, learner, clip_norm):
+    def __init__(self, learner):
         self.learner = learner
-        self.clip_norm = float(clip_norm)
-        self.trained = [learner.q_network] + ([learner.prior] if learner.train_prior else [])
-        self.groups = [m.parameter_groups() for m in self.trained]
+        trained = [learner.q_network] + ([learner.prior] if learner.train_prior else [])
+        self.groups = [m.parameter_groups() for m in trained]
         self.target_groups = learner.target_network.parameter_groups()
         # TF1 clipped each of its variables alone, and an LSTM kernel was one variable: the
         # packed kernel. With joint_lstm_clipping off, its input and recurrent parts are
@@ -74,14 +63,9 @@ class PackedUpdates:
 
     def _clip(self, grad, group):
         if self.joint or len(group) == 1:
-            parts = [grad]
-        else:
-            parts = tf.split(grad, [int(v.shape[0]) for v in group], axis=0)
-        clipped = []
-        for part in parts:
-            norm = tf.sqrt(row_sums_of_squares(part))
-            clipped.append(part * (self.clip_norm * tf.minimum(1.0 / norm, 1.0 / self.clip_norm)))
-        return clipped[0] if len(clipped) == 1 else tf.concat(clipped, axis=0)
+            return clip_by_joint_norm([grad], CLIP_NORM)[0]
+        parts = tf.split(grad, [int(v.shape[0]) for v in group], axis=0)
+        return tf.concat([clip_by_joint_norm([p], CLIP_NORM)[0] for p in parts], axis=0)
 
     def run(self, batches):
         learner, opt = self.learner, self.learner.optimizer
