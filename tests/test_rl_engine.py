@@ -66,6 +66,32 @@ def test_replay_ring_buffer_keeps_newest_and_round_trips():
         ReplayBuffer(10, spec).sample(2, rng)
 
 
+def test_replay_gathers_aligned_arrays_that_the_learner_reads_without_a_copy():
+    from sequence_tutor_tf._tf import tf
+    from sequence_tutor_tf.utils.tensors import ALIGNMENT, as_tensor, can_share
+    spec = transition_spec(4, 6)
+    buf = ReplayBuffer(50, spec)
+    batch = _batch(spec, 40, 0)
+    batch["states"] = np.random.default_rng(0).normal(
+        size=(40,) + spec["states"].shape).astype(np.float32)
+    buf.add_batch(batch)
+    idx = buf.sample_indices(8, np.random.default_rng(1), num_batches=3)
+    got = buf.gather(idx)
+    for key, values in got.items():
+        np.testing.assert_array_equal(values, buf._data[key][idx])
+        assert values.ctypes.data % ALIGNMENT == 0 and can_share(values)
+    shared = as_tensor(got["states"])
+    got["states"][0, 0, 0] = 123.0                    # the tensor sees the array's memory
+    assert float(shared[0, 0, 0]) == 123.0
+    misaligned = np.zeros(17, np.float32)[1:]         # 4 bytes off: copied, not shared
+    assert not can_share(misaligned)
+    copied = as_tensor(misaligned)
+    misaligned[0] = 5.0
+    assert float(copied[0]) == 0.0 and float(tf.reduce_sum(copied)) == 0.0
+    with pytest.raises(IndexError, match=r"\[0, 40\)"):
+        buf.gather(np.array([[0, 40]]))
+
+
 def _original_schedule(num_steps, nth, minibatch):
     """magenta's training_step counter, step by step (one transition stored per step)."""
     calls, stored, trained = 0, 0, []

@@ -5,7 +5,7 @@ import pytest
 
 from sequence_tutor_tf._tf import keras, tf
 from sequence_tutor_tf.models.note_rnn import NoteRNN
-from sequence_tutor_tf.rl.learners import LEARNERS, sum_of_squares
+from sequence_tutor_tf.rl.learners import LEARNERS, sum_of_squares, taken_scores
 from sequence_tutor_tf.rl.specs import TRANSITION_FIELDS
 
 
@@ -82,6 +82,27 @@ def test_sum_of_squares_of_packed_and_plain_shapes():
         t = rng.normal(size=shape).astype(np.float32)
         assert float(sum_of_squares(tf.constant(t))) == pytest.approx(
             float(np.sum(t.astype(np.float64) ** 2)), rel=1e-5)
+
+
+def test_taken_scores_equal_gather_in_value_and_gradient():
+    rng = np.random.default_rng(1)
+    scores = rng.normal(scale=30.0, size=(32, 38)).astype(np.float32)
+    scores[0, 5], scores[1, 7] = np.inf, -np.inf       # not taken: must not leak into row sums
+    actions = rng.integers(0, 38, size=32).astype(np.int32)
+    actions[0], actions[1], actions[2] = 4, 6, 37
+    scores_t = tf.constant(scores)
+    weights = tf.constant(rng.normal(size=32).astype(np.float32))
+    results = []
+    for pick in (taken_scores,
+                 lambda s, a: tf.gather(s, a, axis=1, batch_dims=1)):
+        with tf.GradientTape() as tape:
+            tape.watch(scores_t)
+            taken = pick(scores_t, tf.constant(actions))
+            loss = tf.reduce_sum(weights * taken)
+        results.append((taken.numpy(), tape.gradient(loss, scores_t).numpy()))
+    np.testing.assert_array_equal(results[0][0], scores[np.arange(32), actions])
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])
 
 
 def test_fields_cover_the_spec():

@@ -7,6 +7,7 @@ adds and minibatch gathers are array copies, and its whole content can be checkp
 import numpy as np
 
 from sequence_tutor_tf.rl.specs import check_batch
+from sequence_tutor_tf.utils.tensors import aligned_empty
 
 
 class ReplayBuffer:
@@ -66,9 +67,22 @@ class ReplayBuffer:
         return idx if num_batches is not None else idx[0]
 
     def gather(self, idx, fields=None):
-        """The transitions at slots `idx` (from `sample_indices`), as a dict of arrays."""
-        keys = self._data if fields is None else fields
-        return {key: self._data[key][idx] for key in keys}
+        """The transitions at slots `idx` (from `sample_indices`), as a dict of fresh arrays.
+
+        They are aligned so that the learner can read them without a copy (utils/tensors.py).
+        """
+        idx = np.asarray(idx)
+        if idx.size and (idx.min() < 0 or idx.max() >= self._size):
+            raise IndexError(f"replay slots must lie in [0, {self._size}), got "
+                             f"{idx.min()}..{idx.max()}")
+        out = {}
+        for key in (self._data if fields is None else fields):
+            data = self._data[key]
+            # mode="clip" (the slots are checked above) writes straight into `out`; the
+            # default mode would gather into a temporary and copy it over.
+            out[key] = np.take(data, idx, axis=0, mode="clip",
+                               out=aligned_empty(idx.shape + data.shape[1:], data.dtype))
+        return out
 
     # ----- checkpointing ------------------------------------------------------------------------
     def state_dict(self):

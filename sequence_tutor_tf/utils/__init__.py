@@ -1,1 +1,1 @@
-"""Small shared helpers: hparams, seeds, atomic file writes, plotting."""
+"""Small shared helpers: hparams, seeds, atomic file writes, plotting, zero-copy tensors."""
