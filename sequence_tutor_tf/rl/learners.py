@@ -147,14 +147,20 @@ class TDLearner:
                 clipped[i] = g
         return clipped
 
-    def _loss(self, batch):
-        scores, _ = self.q_network.step_eager(batch["observations"], batch["states"])
-        next_scores, _ = self.target_network.step_eager(batch["new_observations"],
-                                                        batch["new_states"])
+    def _loss(self, batch, q_step=None, target_step=None, prior_step=None):
+        """(loss, per-row next values) of the networks on the minibatch.
+
+        The `*_step(inputs, state)` arguments replace a network's own `step_eager`: the packed
+        loop passes steps that read its loop-carried weights.
+        """
+        q_step = q_step or self.q_network.step_eager
+        target_step = target_step or self.target_network.step_eager
+        scores, _ = q_step(batch["observations"], batch["states"])
+        next_scores, _ = target_step(batch["new_observations"], batch["new_states"])
         prior_logits = None
         if self.uses_prior_in_target:
-            prior_logits, _ = self.prior.step_eager(batch["new_observations"],
-                                                    batch["new_reward_states"])
+            prior_logits, _ = (prior_step or self.prior.step_eager)(
+                batch["new_observations"], batch["new_reward_states"])
             if not self.train_prior:
                 prior_logits = tf.stop_gradient(prior_logits)
         return self.td_loss(batch, scores, next_scores, prior_logits)

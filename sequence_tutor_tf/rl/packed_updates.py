@@ -11,6 +11,8 @@ the `ResourceApplyAdam` update with TF1's defaults, then the soft target update.
 Used for models with `parameter_groups` / `step_packed` (NoteRNN) and the learner's default Adam;
 any other model or optimizer takes TDLearner's per-update variable path.
 """
+import functools
+
 from sequence_tutor_tf._tf import keras, tf
 from sequence_tutor_tf.rl.learners import CLIP_NORM, clip_by_joint_norm
 
@@ -82,21 +84,12 @@ class PackedUpdates:
         k = tf.shape(batches["rewards"])[0]
 
         def loss_of(weights, target, batch):
-            scores, _ = learner.q_network.step_packed(weights[0], batch["observations"],
-                                                      batch["states"])
-            next_scores, _ = learner.target_network.step_packed(
-                target, batch["new_observations"], batch["new_states"])
-            prior_logits = None
-            if learner.uses_prior_in_target:
-                if learner.train_prior:
-                    prior_logits, _ = learner.prior.step_packed(
-                        weights[1], batch["new_observations"],
-                        batch["new_reward_states"])
-                else:
-                    prior_logits, _ = learner.prior.step_eager(batch["new_observations"],
-                                                               batch["new_reward_states"])
-                    prior_logits = tf.stop_gradient(prior_logits)
-            return learner.td_loss(batch, scores, next_scores, prior_logits)
+            packed_step = lambda model, packed: functools.partial(model.step_packed, packed)
+            return learner._loss(
+                batch, q_step=packed_step(learner.q_network, weights[0]),
+                target_step=packed_step(learner.target_network, target),
+                prior_step=packed_step(learner.prior, weights[1]) if learner.train_prior
+                else None)
 
         def body(i, weights, m, v, target, losses, targets):
             batch = {name: value[i] for name, value in batches.items()}
