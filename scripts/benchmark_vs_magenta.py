@@ -69,8 +69,8 @@ def bench_ours(args, algorithm, ckpt, num_envs, updates_per_step, minibatch, ste
                overlap=False, frozen_prior=False):
     from sequence_tutor_tf.rl.behaviour import OriginalBehaviour
     from sequence_tutor_tf.rl.engine import RLEngine
-    from sequence_tutor_tf.rl.loading import load_note_rnn_any
-    from sequence_tutor_tf.rl.music_domain import MusicDomain
+    from sequence_tutor_tf.models.loading import load_note_rnn_any
+    from sequence_tutor_tf.music.domain import MusicDomain
     hp = dqn_hparams(args)
     hp.minibatch_size = minibatch
     q = load_note_rnn_any(ckpt)

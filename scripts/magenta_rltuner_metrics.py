@@ -35,7 +35,7 @@ def main(argv=None):
     import tensorflow.compat.v1 as tf1
     from magenta.models.rl_tuner import rl_tuner, rl_tuner_eval_metrics, rl_tuner_ops
 
-    from sequence_tutor_tf.rl.loading import load_note_rnn_any
+    from sequence_tutor_tf.models.loading import load_note_rnn_any
     from sequence_tutor_tf.reproduce.paper_table import table_values
 
     work = args.output_dir or tempfile.mkdtemp(prefix="magenta_rltuner_")

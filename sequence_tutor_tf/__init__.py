@@ -16,7 +16,7 @@ __version__ = "0.1.0"
 # Public names, resolved on first use: name -> module that defines it.
 _LAZY = {
     "NoteRNN": "sequence_tutor_tf.models.note_rnn",
-    "RLTuner": "sequence_tutor_tf.rl.rl_tuner",
+    "RLTuner": "sequence_tutor_tf.music.rl_tuner",
     "default_dqn_hparams": "sequence_tutor_tf.rl.hparams",
     "default_hparams": "sequence_tutor_tf.models.hparams",
     "basic_rnn_hparams": "sequence_tutor_tf.models.hparams",

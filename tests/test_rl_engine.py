@@ -3,13 +3,13 @@ import numpy as np
 import pytest
 
 from sequence_tutor_tf.models.note_rnn import NoteRNN
-from sequence_tutor_tf.rl import run_state
+from sequence_tutor_tf.rl import run_dir as run_state
 from sequence_tutor_tf.rl.behaviour import OriginalBehaviour
 from sequence_tutor_tf.rl.engine import RLEngine
 from sequence_tutor_tf.rl.exploration import linear_annealing
 from sequence_tutor_tf.rl.hparams import default_dqn_hparams, validate_dqn_hparams
-from sequence_tutor_tf.rl.music_domain import MusicDomain
-from sequence_tutor_tf.rl.priming import RandomNotePrimer
+from sequence_tutor_tf.music.domain import MusicDomain
+from sequence_tutor_tf.music.priming import RandomNotePrimer
 from sequence_tutor_tf.rl.replay import ReplayBuffer
 from sequence_tutor_tf.rl.specs import transition_spec
 
@@ -159,7 +159,7 @@ def test_evaluation_last_step_vs_sum():
     faithful.evaluate(16)
     fixed.evaluate(16)
     # The sum over 8 notes of log-probabilities is far more negative than one step's.
-    assert fixed.eval_avg_note_rnn_reward[0] < 3 * faithful.eval_avg_note_rnn_reward[0]
+    assert fixed.eval_avg_prior_reward[0] < 3 * faithful.eval_avg_prior_reward[0]
     assert faithful.actions_executed_so_far == 16 * 8 and fixed.actions_executed_so_far == 0
 
 
@@ -225,7 +225,7 @@ def test_checkpoint_taken_at_an_output_holds_no_already_recorded_rewards(tmp_pat
     eng = _engine("q", num_envs=4, output_every_nth=40)
     seen = []
     eng.output_callback = lambda e: seen.append(
-        (e.reward_last_n, e.music_theory_reward_last_n, e.note_rnn_reward_last_n,
+        (e.reward_last_n, e.task_reward_last_n, e.prior_reward_last_n,
          e.rewards_batched[-1]))
     eng.train(120, 50)
     assert len(seen) == 2 and all(window[:3] == (0.0, 0.0, 0.0) for window in seen)

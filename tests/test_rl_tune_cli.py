@@ -17,7 +17,8 @@ def _args(ckpt, out, steps, algorithm="g"):
     return ["tune", "--note-rnn", ckpt, "--output-dir", out, "--algorithm", algorithm,
             "--training-steps", str(steps), "--num-envs", "8", "--output-every-nth", "160",
             "--eval-trials", "4", "--num-notes-in-melody", "16", "--num-samples", "1",
-            "--hparams", "minibatch_size=8,max_experience=2000", "--no-progress", "--no-jit"]
+            "--hparams", "minibatch_size=8,max_experience=2000", "--no-progress", "--no-jit",
+            "--settings", "code"]
 
 
 def test_tune_writes_run_dir_and_resumes(checkpoint, tmp_path):
@@ -39,15 +40,105 @@ def test_tune_writes_run_dir_and_resumes(checkpoint, tmp_path):
     assert len(resumed["histories"]["rewards_batched"]) == 2   # outputs at 160 and 320
 
 
-def test_tune_flag_errors(checkpoint, tmp_path):
-    with pytest.raises(SystemExit, match="midi-primer"):
-        main(["tune", "--note-rnn", checkpoint, "--output-dir", str(tmp_path),
-              "--priming-mode", "single_midi"])
-    with pytest.raises(SystemExit, match="minibatch_size"):
-        main(["tune", "--note-rnn", checkpoint, "--output-dir", str(tmp_path),
-              "--hparams", "minibatch_size=0"])
-    with pytest.raises(SystemExit, match="--note-rnn: .*missing: no such file"):
-        main(["tune", "--note-rnn", str(tmp_path / "missing"), "--output-dir", str(tmp_path)])
+def _error(capsys, argv):
+    """(exit code, stderr) of main(argv): a user's mistake is one line and exit code 2."""
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return code, err
+
+
+def test_tune_flag_errors(checkpoint, tmp_path, capsys):
+    base = ["tune", "--note-rnn", checkpoint, "--output-dir", str(tmp_path)]
+    for extra, culprit in (
+            (["--priming-mode", "single_midi"], "--midi-primer"),
+            (["--midi-primer", "x.mid"], "--priming-mode single_midi"),
+            (["--hparams", "minibatch_size=0"], "minibatch_size"),
+            (["--reward-scaler", "nan"], "reward-scaler"),
+            (["--reward-scaler", "inf"], "reward-scaler"),
+            (["--num-notes-in-melody", "0"], "num-notes-in-melody"),
+            (["--exploration-steps", "-1"], "exploration-steps"),
+            (["--seed", "-1"], "seed")):
+        code, err = _error(capsys, base + extra)
+        assert code == 2 and culprit in err, (extra, err)
+    code, err = _error(capsys, ["tune", "--note-rnn", str(tmp_path / "missing"),
+                                "--output-dir", str(tmp_path)])
+    assert code == 2 and "--note-rnn" in err and "missing" in err
+
+
+def test_resume_with_other_settings_is_refused_unless_restart(checkpoint, tmp_path, capsys):
+    out = str(tmp_path / "run")
+    assert main(_args(checkpoint, out, 160, algorithm="q")) == 0
+    code, err = _error(capsys, _args(checkpoint, out, 320, algorithm="psi"))
+    assert code == 2 and "algorithm: stored 'q', now 'psi'" in err
+    # Extending the run is a resume, not a change of settings.
+    assert main(_args(checkpoint, out, 320, algorithm="q")) == 0
+    assert main(_args(checkpoint, out, 320, algorithm="psi") + ["--restart"]) == 0
+    config = json.load(open(os.path.join(out, "tuner_config.json")))
+    assert config["algorithm"] == "psi" and config["config"]["algorithm"] == "psi"
+
+
+def test_a_run_directory_in_use_is_refused(checkpoint, tmp_path, capsys):
+    import socket
+    import subprocess
+    import sys
+    out = tmp_path / "run"
+    out.mkdir()
+    owner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (out / ".lock").write_text(json.dumps({"pid": owner.pid, "host": socket.gethostname(),
+                                               "started": 0}))
+        code, err = _error(capsys, _args(checkpoint, str(out), 160))
+        assert code == 2 and f"in use by process {owner.pid}" in err
+        assert not (out / "train_state").exists()
+    finally:
+        owner.kill()
+        owner.wait()
+    # The owner is gone: its lock is stale and taken over.
+    assert main(_args(checkpoint, str(out), 160)) == 0
+    assert not (out / ".lock").exists()
+
+
+def test_interrupted_runs_replay_the_uninterrupted_schedule(checkpoint, tmp_path):
+    """Stop at each output and resume: counters, histories and weights equal one long run."""
+    import numpy as np
+    whole, pieces = str(tmp_path / "whole"), str(tmp_path / "pieces")
+    assert main(_args(checkpoint, whole, 480, algorithm="q")) == 0
+    for steps in (160, 320, 480):
+        assert main(_args(checkpoint, pieces, steps, algorithm="q")) == 0
+    a, b = (json.load(open(os.path.join(d, "train_state", "engine_state.json")))
+            for d in (whole, pieces))
+    assert a["counters"] == b["counters"]
+    assert a["histories"] == b["histories"]
+    from sequence_tutor_tf.models.checkpoints import load_note_rnn
+    wa, wb = (load_note_rnn(os.path.join(d, "q_network"))[0].get_weights() for d in (whole, pieces))
+    assert all(np.array_equal(x, y) for x, y in zip(wa, wb))
+
+
+def test_stale_temporaries_are_removed_on_resume(checkpoint, tmp_path):
+    out = tmp_path / "run"
+    assert main(_args(checkpoint, str(out), 160)) == 0
+    state = out / "train_state"
+    leftovers = [state / ".engine_state.json.ab12cd", state / ".engine-999.npz.x1y2z3",
+                 state / "engine-999.npz", state / "networks" / "step-999_temp"]
+    for path in leftovers[:3]:
+        path.write_bytes(b"partial")
+    leftovers[3].mkdir()
+    assert main(_args(checkpoint, str(out), 320)) == 0
+    assert not any(p.exists() for p in leftovers)
+    assert len(list(state.glob("engine-*.npz"))) == 1
+
+
+def nonfinite_bonus(ctx):
+    """A user reward that overflows: float32 inf."""
+    import numpy as np
+    return np.full(len(ctx.actions), 1e300)
+
+
+def test_a_non_finite_reward_stops_the_run_naming_step_and_part(checkpoint, tmp_path, capsys):
+    code, err = _error(capsys, _args(checkpoint, str(tmp_path / "run"), 160, algorithm="q") +
+                       ["--extra-reward", "tests.test_rl_tune_cli:nonfinite_bonus"])
+    assert code == 2 and "non-finite task reward" in err and "env step 0" in err
 
 
 def constant_bonus(ctx):
@@ -63,7 +154,7 @@ def test_tune_adds_a_user_reward_named_by_flag(checkpoint, tmp_path):
         out = str(tmp_path / name)
         assert main(_args(checkpoint, out, 320, algorithm="q") + extra) == 0
         state = json.load(open(os.path.join(out, "train_state", "engine_state.json")))
-        runs[name] = state["histories"]["music_theory_rewards_batched"][0]
+        runs[name] = state["histories"]["task_rewards_batched"][0]
     # The first reward batch covers about 160 steps: x 1000 x reward_scaler 0.1 = 16,000 more.
     assert runs["bonus"] - runs["plain"] == pytest.approx(16000, rel=0.05)
 

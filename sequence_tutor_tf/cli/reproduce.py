@@ -1,9 +1,12 @@
 """Reproduce the paper's music experiment: Note RNN, Q / Psi / G tuning over seeds, evaluation on
 10,000 compositions each, Table 1 beside the paper's numbers, plots, sample MIDI and report.md.
 
-The `paper` preset follows rl_tuner_train.py (reward_scaler 0.1, discount 0.5, boltzmann
-exploration, 32-note compositions, 1,000,000 training and 500,000 exploration steps) for 3 seeds;
-`--quick` is a smoke run of a few minutes. Rerun the same command to resume an interrupted run.
+The `paper` preset runs rl_tuner_train.py's schedule (32-note compositions, 1,000,000 training
+and 500,000 exploration steps) for 3 seeds; `--quick` is a smoke run of a few minutes.
+`--settings` picks what each run tunes with: `paper` (default: the paper's method, the original
+code's defects fixed), `code` (magenta's released code exactly) or `both` (each into its own
+subdirectory, one Note RNN, both tables side by side in report.md). Rerun the same command to
+resume an interrupted run.
 """
 import dataclasses
 
@@ -37,9 +40,12 @@ def add_arguments(parser):
                         help="compositions each model is evaluated on (paper preset: 10,000)")
     parser.add_argument("--num-envs", type=positive_int, default=None,
                         help="compositions played in parallel while tuning")
+    parser.add_argument("--settings", default="paper", choices=["paper", "code", "both"],
+                        help="paper: the paper's method (the code's defects fixed); code: "
+                             "magenta's rl_tuner_train.py exactly; both: each, side by side")
     parser.add_argument("--fix-quirks", action="store_true",
-                        help="tune with the original's defects fixed (docs/differences/rl.md); "
-                             "the default reproduces them, as the paper's code ran")
+                        help="also fix the original's defects under --settings code "
+                             "(docs/differences/rl.md)")
     parser.add_argument("--no-deterministic", dest="deterministic", action="store_false",
                         help="allow non-deterministic TensorFlow kernels (faster on GPU)")
 
@@ -59,7 +65,7 @@ def run(args):
     algorithms = [a.strip() for a in args.algorithms.split(",") if a.strip()]
     unknown = [a for a in algorithms if a not in ALGORITHM_COLUMNS]
     if unknown or not algorithms:
-        raise SystemExit(f"--algorithms: unknown {unknown}; choose from "
+        raise ValueError(f"--algorithms: unknown {unknown}; choose from "
                          f"{sorted(ALGORITHM_COLUMNS)}")
     preset = resolve_preset(args)
     if preset.pretrain_steps_per_epoch > preset.pretrain_steps:
@@ -68,8 +74,16 @@ def run(args):
     if args.deterministic:
         from sequence_tutor_tf._tf import tf
         tf.config.experimental.enable_op_determinism()
-    path = reproduce_music(args.output_dir, preset, algorithms, note_rnn_dir=args.note_rnn,
-                           seed=args.seed, cache_dir=args.cache_dir, fix_quirks=args.fix_quirks,
-                           progress=lambda text: print(text, flush=True))
+    progress = lambda text: print(text, flush=True)  # noqa: E731
+    if args.settings == "both":
+        from sequence_tutor_tf.reproduce.music import reproduce_both
+        path = reproduce_both(args.output_dir, preset, algorithms, note_rnn_dir=args.note_rnn,
+                              seed=args.seed, cache_dir=args.cache_dir, progress=progress,
+                              fix_quirks=args.fix_quirks)
+    else:
+        path = reproduce_music(args.output_dir, preset, algorithms, note_rnn_dir=args.note_rnn,
+                               seed=args.seed, cache_dir=args.cache_dir,
+                               fix_quirks=args.fix_quirks, progress=progress,
+                               settings=args.settings)
     print(f"report: {path}")
     return 0

@@ -8,6 +8,8 @@ import numpy as np
 import note_seq
 from note_seq import sequences_lib
 
+from sequence_tutor_tf.vocabulary import Vocabulary
+
 NUM_CLASSES = 38
 MIN_NOTE = 48  # inclusive MIDI pitch
 MAX_NOTE = 84  # exclusive MIDI pitch
@@ -121,3 +123,40 @@ def one_hot(events) -> np.ndarray:
     out = np.zeros((len(arr), NUM_CLASSES), np.float32)
     out[np.arange(len(arr)), arr] = 1.0
     return out
+
+
+_PITCH_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+
+
+class MelodyVocabulary(Vocabulary):
+    """The 38 melody events as a `Vocabulary`: no BOS, EOS or PAD (a composition is a fixed
+    number of 16th-note steps), items are lists of note_seq Melody event values."""
+
+    name = "melody"
+
+    @property
+    def size(self):
+        return NUM_CLASSES
+
+    def encode(self, item):
+        return melody_to_events(item)
+
+    def decode(self, ids):
+        return events_to_melody_values(self.check_ids(ids))
+
+    def token(self, token_id):
+        token_id = int(token_id)
+        if token_id == NO_EVENT:
+            return "no_event"
+        if token_id == NOTE_OFF:
+            return "note_off"
+        pitch = token_id - NUM_SPECIAL_EVENTS + MIN_NOTE
+        return f"{_PITCH_NAMES[pitch % 12]}{pitch // 12 - 1}"
+
+    def metadata(self):
+        meta = super().metadata()
+        meta.update(min_note=MIN_NOTE, max_note=MAX_NOTE, steps_per_quarter=STEPS_PER_QUARTER)
+        return meta
+
+
+MELODY_VOCABULARY = MelodyVocabulary()

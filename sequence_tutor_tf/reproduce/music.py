@@ -74,33 +74,42 @@ def pretrain_stage(output_dir, preset, seed, cache_dir=None):
     return model_dir
 
 
-def tune_stage(note_rnn_dir, run_dir, algorithm, preset, seed, fix_quirks=False):
-    from sequence_tutor_tf.rl.run_state import has_train_state, read_meta
-    if has_train_state(run_dir) and \
-            read_meta(run_dir)["counters"]["env_steps"] >= preset.training_steps:
+def tune_config(algorithm, preset, seed, settings="paper", fix_quirks=False):
+    """The TunerConfig of one reproduction run: the named settings plus the preset's steps."""
+    from sequence_tutor_tf.rl.config import TunerConfig, settings_layer
+    from sequence_tutor_tf.utils.dataclass_flags import resolve
+    layer = {"algorithm": algorithm, "training_steps": preset.training_steps,
+             "exploration_steps": preset.exploration_steps,
+             "output_every_nth": preset.output_every_nth, "num_envs": preset.num_envs,
+             "seed": seed}
+    if fix_quirks:
+        layer["fix_quirks"] = True
+    return resolve(TunerConfig, settings_layer(settings), layer)
+
+
+def tune_stage(note_rnn_dir, run_dir, algorithm, preset, seed, fix_quirks=False,
+               settings="paper"):
+    from sequence_tutor_tf.music.tune_settings import MusicTuneSettings
+    from sequence_tutor_tf.music.tuning import tune_music
+    from sequence_tutor_tf.rl.tuning import finished_steps
+    if finished_steps(run_dir) >= preset.training_steps:
         log.info("%s already tuned", run_dir)
         return
-    _cli(["tune", "--algorithm", algorithm, "--note-rnn", note_rnn_dir, "--output-dir", run_dir,
-          "--training-steps", str(preset.training_steps),
-          "--exploration-steps", str(preset.exploration_steps),
-          "--output-every-nth", str(preset.output_every_nth),
-          "--num-envs", str(preset.num_envs), "--seed", str(seed), "--num-samples", "0",
-          "--log-level", "WARNING"] + (["--fix-quirks"] if fix_quirks else []))
+    config = tune_config(algorithm, preset, seed, settings, fix_quirks)
+    tune_music(config, MusicTuneSettings(note_rnn=note_rnn_dir), run_dir,
+               settings_name=settings, progress=False)
 
 
 def load_policy(model_dir=None, run_dir=None):
     """The sampling policy of a Note RNN (MLE row) or of a tuned run, as the original samples:
     softmax(Q), or softmax(Q + prior logits) for G-learning with its own (trained) prior."""
-    from sequence_tutor_tf.models.checkpoints import load_note_rnn
-    from sequence_tutor_tf.rl.loading import load_note_rnn_any
+    from sequence_tutor_tf.models.loading import load_note_rnn_any
     from sequence_tutor_tf.rl.policy import RolloutPolicy
+    from sequence_tutor_tf.rl.run_dir import load_tuned
     if run_dir is None:
         q = load_note_rnn_any(model_dir)
         return RolloutPolicy(q, q, sample_next_obs=True)
-    with open(os.path.join(run_dir, "tuner_config.json"), encoding="utf-8") as f:
-        algorithm = json.load(f)["algorithm"]
-    q, _ = load_note_rnn(os.path.join(run_dir, "q_network"))
-    prior, _ = load_note_rnn(os.path.join(run_dir, "reward_rnn"))
+    algorithm, q, prior, _ = load_tuned(run_dir)
     return RolloutPolicy(q, prior, add_prior_to_scores=(algorithm == "g"), sample_next_obs=True)
 
 
@@ -125,7 +134,7 @@ def evaluate_policy(policy, note_rnn, num_compositions, seed, length=32, batch=2
     """Composes `num_compositions` pieces (random first note, sampled notes, as the original's
     compute_composition_stats) and scores them. Returns (stat_dict, extras, sequences)."""
     from sequence_tutor_tf.music.metrics import compute_composition_stats
-    from sequence_tutor_tf.rl.priming import RandomNotePrimer
+    from sequence_tutor_tf.music.priming import RandomNotePrimer
     from sequence_tutor_tf.rl.rollout import play
 
     rng = np.random.default_rng(seed)
@@ -135,8 +144,10 @@ def evaluate_policy(policy, note_rnn, num_compositions, seed, length=32, batch=2
     sequences = np.concatenate([p.sequences for p in parts])
     reference = np.concatenate([reference_log_probs(note_rnn, p) for p in parts])
     own = np.concatenate([p.policy_logps for p in parts])
+    entropy = np.concatenate([p.entropies for p in parts])
     extras = {"prior_log_likelihood_per_note": float(reference.mean()),
-              "kl_from_prior_per_note": float((own - reference).mean())}
+              "kl_from_prior_per_note": float((own - reference).mean()),
+              "policy_entropy_per_note": float(entropy.mean())}
     return compute_composition_stats(sequences), extras, sequences
 
 
@@ -155,8 +166,9 @@ def probabilities_along(policy, events):
 
 
 def reproduce_music(output_dir, preset, algorithms=("q", "psi", "g"), note_rnn_dir=None,
-                    seed=0, cache_dir=None, progress=print, fix_quirks=False):
-    """Runs the whole experiment; returns the path of report.md."""
+                    seed=0, cache_dir=None, progress=print, fix_quirks=False, settings="paper"):
+    """Runs the whole experiment with the named settings (rl/config.py); returns the path of
+    report.md."""
     from sequence_tutor_tf.reproduce import report
 
     os.makedirs(output_dir, exist_ok=True)
@@ -172,7 +184,7 @@ def reproduce_music(output_dir, preset, algorithms=("q", "psi", "g"), note_rnn_d
     for i, ((alg, s), run_dir) in enumerate(sorted(dirs.items()), start=1):
         progress(f"[2/4] tuning {alg} seed {s} ({i}/{len(dirs)}): "
                  f"{preset.training_steps} steps")
-        tune_stage(note_rnn_dir, run_dir, alg, preset, seed + s, fix_quirks)
+        tune_stage(note_rnn_dir, run_dir, alg, preset, seed + s, fix_quirks, settings)
     timings["tune_s"] = time.time() - t1
 
     t2 = time.time()
@@ -205,3 +217,30 @@ def reproduce_music(output_dir, preset, algorithms=("q", "psi", "g"), note_rnn_d
     timings["total_s"] = time.time() - t0
     atomic_write_text(os.path.join(output_dir, "timings.json"), json.dumps(timings, indent=2))
     return path
+
+
+def reproduce_both(output_dir, preset, algorithms=("q", "psi", "g"), note_rnn_dir=None, seed=0,
+                   cache_dir=None, progress=print, fix_quirks=False):
+    """`paper` and `code` settings on one Note RNN, each into its own subdirectory; report.md
+    puts both tables side by side. Returns its path."""
+    os.makedirs(output_dir, exist_ok=True)
+    if note_rnn_dir is None:
+        progress("Note RNN: pretraining by MLE (shared by both settings)")
+        note_rnn_dir = pretrain_stage(output_dir, preset, seed, cache_dir)
+    reports = {}
+    for settings in ("paper", "code"):
+        progress(f"== settings {settings} ==")
+        reports[settings] = reproduce_music(
+            os.path.join(output_dir, settings), preset, algorithms, note_rnn_dir=note_rnn_dir,
+            seed=seed, cache_dir=cache_dir, progress=progress,
+            fix_quirks=fix_quirks and settings == "code", settings=settings)
+    lines = ["# Sequence Tutor music reproduction: paper and code settings", ""]
+    for settings, path in reports.items():
+        with open(os.path.join(os.path.dirname(path), "table.md"), encoding="utf-8") as f:
+            table_md = f.read()
+        lines += [f"## Settings `{settings}` ([full report]({settings}/report.md))", "",
+                  table_md, ""]
+    path = os.path.join(output_dir, "report.md")
+    atomic_write_text(path, "\n".join(lines))
+    return path
+

@@ -14,7 +14,7 @@ from sequence_tutor_tf.utils.files import atomic_write_text  # noqa: E402
 
 def _histories(dirs):
     """{algorithm: [histories dict per seed]} from each run's saved training state."""
-    from sequence_tutor_tf.rl.run_state import read_meta
+    from sequence_tutor_tf.rl.run_dir import read_meta
     out = {}
     for (alg, _), run_dir in sorted(dirs.items()):
         out.setdefault(alg, []).append(read_meta(run_dir)["histories"])
@@ -64,7 +64,7 @@ def conservative_table(extras):
 
 
 def write_samples(samples, directory):
-    from sequence_tutor_tf.rl.outputs import write_midi
+    from sequence_tutor_tf.music.midi import write_midi
     paths = []
     for model, seqs in samples.items():
         for i, events in enumerate(seqs):
@@ -90,12 +90,12 @@ def write_report(output_dir, preset, stats, extras, samples, policies, dirs, tim
                       json.dumps(extras, indent=2))
 
     plot_curves(dirs, preset.output_every_nth, os.path.join(plots_dir, "reward_curves.png"),
-                [("music_theory_rewards_batched", "music theory (x reward_scaler)"),
-                 ("note_rnn_rewards_batched", "Reward RNN log p")],
+                [("task_rewards_batched", "music theory (x reward_scaler)"),
+                 ("prior_rewards_batched", "Reward RNN log p")],
                 "Training rewards summed per output_every_nth steps")
     plot_curves(dirs, preset.output_every_nth, os.path.join(plots_dir, "evaluation_curves.png"),
-                [("eval_avg_music_theory_reward", "music theory"),
-                 ("eval_avg_note_rnn_reward", "Reward RNN log p")],
+                [("eval_avg_task_reward", "music theory"),
+                 ("eval_avg_prior_reward", "Reward RNN log p")],
                 "Evaluation rewards")
     for model, seqs in samples.items():
         name = model.replace(" ", "_").lower()

@@ -18,36 +18,54 @@ import numpy as np
 from sequence_tutor_tf._tf import tf
 from sequence_tutor_tf.rl.background_updates import BackgroundUpdates
 from sequence_tutor_tf.rl.behaviour import OriginalBehaviour
+from sequence_tutor_tf.rl.domain import allowed_actions
 from sequence_tutor_tf.rl.exploration import ExplorationSchedule
 from sequence_tutor_tf.rl.hparams import (ALGORITHMS, EXPLORATION_MODES, check_choice,
                                           validate_dqn_hparams)
+from sequence_tutor_tf.rl.kl_control import compose_reward, prior_in_reward
 from sequence_tutor_tf.rl.learners import make_learner
 from sequence_tutor_tf.rl.policy import RolloutPolicy
-from sequence_tutor_tf.rl.priming import RandomNotePrimer
+from sequence_tutor_tf.rl.priming import RandomTokenPrimer
 from sequence_tutor_tf.rl.replay import ReplayBuffer
 from sequence_tutor_tf.rl.rollout import play
 from sequence_tutor_tf.rl.specs import transition_spec
 
 MAX_FUSED_UPDATES = 256
 
-# Attributes that make up the engine's resumable bookkeeping (saved by run_state.py).
+# Attributes that make up the engine's resumable bookkeeping (saved by run_state.py). "task" is
+# the domain's reward times reward_scaler, "prior" the prior's log p(a|s), "reward" their
+# KL-control total.
 COUNTERS = ("actions_executed_so_far", "num_times_store_called", "num_times_train_called",
-            "iteration", "env_steps", "reward_last_n", "music_theory_reward_last_n",
-            "note_rnn_reward_last_n")
-HISTORIES = ("rewards_batched", "music_theory_rewards_batched", "note_rnn_rewards_batched",
-             "eval_avg_reward", "eval_avg_music_theory_reward", "eval_avg_note_rnn_reward",
+            "iteration", "env_steps", "reward_last_n", "task_reward_last_n",
+            "prior_reward_last_n", "pending_updates")
+HISTORIES = ("rewards_batched", "task_rewards_batched", "prior_rewards_batched",
+             "eval_avg_reward", "eval_avg_task_reward", "eval_avg_prior_reward",
              "target_val_list")
+# The music-named keys of earlier versions (and of magenta's RLTuner), for run directories
+# written before the rename and for the drop-in RLTuner's attributes.
+LEGACY_NAMES = {"music_theory_reward_last_n": "task_reward_last_n",
+                "note_rnn_reward_last_n": "prior_reward_last_n",
+                "music_theory_rewards_batched": "task_rewards_batched",
+                "note_rnn_rewards_batched": "prior_rewards_batched",
+                "eval_avg_music_theory_reward": "eval_avg_task_reward",
+                "eval_avg_note_rnn_reward": "eval_avg_prior_reward"}
 
 
 class RLEngine:
     """Collection + learning for one algorithm on one domain.
 
+    Each of the N rows is an episode of its own: it ends when the domain's task reward says so
+    (or at the domain's max_length), is stored with a per-row terminal, and only the finished
+    rows are primed afresh. Music's compositions all end together, so its schedule is the
+    original's.
+
     Args:
       algorithm: 'q', 'psi', 'g' or 'pure_rl'.
       q_network, prior: NoteRNN-like models; the target network starts as a copy of q_network.
-      domain: a `domain.Domain` (vocabulary, rewards, metrics).
-      primer: how sequences start (priming.py); random notes by default.
-      num_envs: compositions played in parallel (1 = the original's schedule exactly).
+      domain: a `domain.Domain` (vocabulary, max_length, action mask, task reward).
+      primer: how sequences start (priming.py); a random token by default.
+      reward_scaler: weight of the task reward in the KL-control reward (1/c in the paper).
+      num_envs: sequences played in parallel (1 = the original's schedule exactly).
       updates_per_step: learner updates per environment step; None keeps 1 / train_every_nth.
       output_every_nth: env steps between evaluations / reward batches (the original's).
       eval_num_trials: compositions per evaluation (the original's evaluate_model default 100).
@@ -56,7 +74,7 @@ class RLEngine:
     """
 
     def __init__(self, algorithm, q_network, prior, domain, dqn_hparams, primer=None,
-                 reward_mode="music_theory_all", reward_scaler=1.0, exploration_mode="egreedy",
+                 reward_scaler=1.0, exploration_mode="egreedy",
                  stochastic_observations=False, num_envs=1, updates_per_step=None,
                  output_every_nth=1000, eval_num_trials=100, behaviour=None, seed=0,
                  jit_compile=False, target_network=None, overlap_collection=False):
@@ -73,8 +91,9 @@ class RLEngine:
         self.algorithm = algorithm
         self.domain = domain
         self.behaviour = behaviour or OriginalBehaviour()
-        self.reward_mode = domain.effective_reward_mode(algorithm, reward_mode)
         self.reward_scaler = float(reward_scaler)
+        if not math.isfinite(self.reward_scaler):
+            raise ValueError(f"reward_scaler must be a finite number, got {reward_scaler!r}")
         self.exploration_mode = exploration_mode
         self.stochastic_observations = bool(stochastic_observations)
         self.num_envs = int(num_envs)
@@ -86,8 +105,10 @@ class RLEngine:
         self.q_network = q_network
         self.prior = prior
         self.target_network = target_network or q_network.copy(name="target_q_network")
+        mask = domain.action_mask()
         self.learner = make_learner(algorithm, q_network, self.target_network, prior,
-                                    self.hparams, self.behaviour, jit_compile=jit_compile)
+                                    self.hparams, self.behaviour, jit_compile=jit_compile,
+                                    action_mask=mask)
         self.overlap_collection = bool(overlap_collection)
         acting_q, acting_prior, self._acting_pairs = q_network, prior, []
         if self.overlap_collection:
@@ -101,14 +122,18 @@ class RLEngine:
         self.policy = RolloutPolicy(
             acting_q, acting_prior, add_prior_to_scores=(algorithm == "g"),
             sample_next_obs=(exploration_mode == "boltzmann" or self.stochastic_observations),
-            credit_greedy_action=self.behaviour.credit_greedy_action, jit_compile=jit_compile)
-        self.random_notes = RandomNotePrimer(domain.num_actions,
-                                             self.behaviour.random_note_excludes_last)
+            credit_greedy_action=self.behaviour.credit_greedy_action, jit_compile=jit_compile,
+            action_mask=mask)
+        self.random_notes = RandomTokenPrimer(
+            domain.num_actions, self.behaviour.random_note_excludes_last,
+            allowed=None if mask is None else allowed_actions(mask, domain.num_actions))
         self.primer = primer or self.random_notes
         self.replay = ReplayBuffer(self.hparams.max_experience,
                                    transition_spec(q_network.state_size, prior.state_size))
         self._background = BackgroundUpdates(self.learner) if self.overlap_collection else None
-        self.task_reward = domain.make_task_reward(self.num_envs, self.reward_mode)
+        self.task_reward = domain.make_task_reward(self.num_envs,
+                                                   prior_in_reward=prior_in_reward(algorithm))
+        self._add_prior = prior_in_reward(algorithm) and self.task_reward.adds_prior
         self._eval_rewards = {}
         self.output_callback = None        # called with the engine after each evaluation
         self.step_callback = None          # called with (engine, info) after each engine step
@@ -117,16 +142,41 @@ class RLEngine:
         for name in HISTORIES:
             setattr(self, name, [])
         self.last_losses = []
-        self.last_compositions = None
+        self.last_sequences = None      # the rows that finished at the latest engine step
+        self.last_lengths = None
         self._obs = None
 
-    # ----- compositions -----------------------------------------------------------------------
-    def reset_compositions(self):
-        self._obs, self._q_state, self._r_state = self.primer.prime(
-            self.num_envs, self.rng, self.q_network, self.prior)
-        self.beat = 0
-        self._compositions = np.zeros((self.num_envs, self.domain.sequence_length), np.int32)
-        self.task_reward.reset()
+    @property
+    def last_compositions(self):
+        return self.last_sequences
+
+    @property
+    def pad_token(self):
+        pad = self.domain.vocabulary.pad
+        return 0 if pad is None else pad
+
+    # ----- sequences --------------------------------------------------------------------------
+    def reset_sequences(self, mask=None):
+        """Primes every row afresh, or only the rows where the bool mask [N] is True."""
+        n, width = self.num_envs, self.domain.max_length
+        if mask is None or self._obs is None or mask.all():
+            self._obs, self._q_state, self._r_state = self.primer.prime(
+                n, self.rng, self.q_network, self.prior)
+            self._obs = np.array(self._obs, np.int32)
+            self._q_state, self._r_state = np.array(self._q_state), np.array(self._r_state)
+            self._positions = np.zeros(n, np.int64)
+            self._sequences = np.full((n, width), self.pad_token, np.int32)
+            self.task_reward.reset()
+            return
+        rows = np.flatnonzero(mask)
+        obs, q_state, r_state = self.primer.prime(len(rows), self.rng, self.q_network,
+                                                  self.prior)
+        self._obs[rows], self._q_state[rows], self._r_state[rows] = obs, q_state, r_state
+        self._positions[rows] = 0
+        self._sequences[rows] = self.pad_token
+        self.task_reward.reset(mask)
+
+    reset_compositions = reset_sequences
 
     def _epsilons(self, n, exploration_period, enable_random):
         if not enable_random or self.exploration_mode == "boltzmann":
@@ -140,7 +190,7 @@ class RLEngine:
     def collect_step(self, exploration_period, enable_random=True):
         n = self.num_envs
         if self._obs is None:
-            self.reset_compositions()
+            self.reset_sequences()
         epsilon = self._epsilons(n, exploration_period, enable_random)
         self.actions_executed_so_far += n
         step = self.policy.step(
@@ -148,19 +198,24 @@ class RLEngine:
             self.random_notes.random_notes(n, self.rng), self.rng.random(n), epsilon)
         action, next_obs = step.action.numpy(), step.next_obs.numpy()
         q_new, r_new, logp = step.q_state.numpy(), step.r_state.numpy(), step.logp.numpy()
-        task = self.task_reward.step(next_obs, observations=self._obs)
-        total = self.domain.combine_rewards(self.reward_mode, logp, task, self.reward_scaler)
-        self.note_rnn_reward_last_n += float(np.sum(logp))
-        self.music_theory_reward_last_n += float(np.sum(task * self.reward_scaler))
+        task, done = self.task_reward.step(next_obs, observations=self._obs)
+        task = np.asarray(task)
+        total = compose_reward(task, logp, self.reward_scaler, self._add_prior)
+        check_finite_rewards(task, logp, total, self.env_steps)
+        self.prior_reward_last_n += float(np.sum(logp))
+        self.task_reward_last_n += float(np.sum(task * self.reward_scaler))
         self.reward_last_n += float(np.sum(total))
-        self._compositions[:, self.beat % self.domain.sequence_length] = next_obs
-        self.beat += 1
-        terminal = self.beat % self.domain.sequence_length == 0
-        self._store(action, total, next_obs, q_new, r_new, terminal)
+        rows = np.arange(n)
+        self._sequences[rows, self._positions] = next_obs
+        self._positions += 1
+        done = np.asarray(done, bool) | (self._positions >= self.domain.max_length)
+        self._store(action, total, next_obs, q_new, r_new, done)
         self._obs, self._q_state, self._r_state = next_obs, q_new, r_new
-        return {"rewards": total, "task_rewards": task, "prior_logp": logp, "terminal": terminal}
+        return {"rewards": total, "task_rewards": task, "prior_logp": logp, "done": done,
+                "terminal": bool(done.all()), "kl": step.kl.numpy(),
+                "entropy": step.entropy.numpy(), "actions": next_obs}
 
-    def _store(self, action, reward, next_obs, q_new, r_new, terminal):
+    def _store(self, action, reward, next_obs, q_new, r_new, done):
         n = self.num_envs
         keep = (self.num_times_store_called + np.arange(n)) % self.hparams.store_every_nth == 0
         self.num_times_store_called += n
@@ -171,7 +226,7 @@ class RLEngine:
             "actions": action[keep], "rewards": reward[keep].astype(np.float32),
             "new_observations": next_obs[keep], "new_states": q_new[keep],
             "new_reward_states": r_new[keep],
-            "terminals": np.full(int(keep.sum()), float(terminal), np.float32)})
+            "terminals": np.asarray(done, np.float32)[keep]})
 
     # ----- learning ---------------------------------------------------------------------------
     def updates_due(self):
@@ -245,11 +300,15 @@ class RLEngine:
               evaluate_at_start=True, reset_exploration=True, progress=None):
         """Runs `num_steps` environment steps (rounded up to a multiple of num_envs)."""
         self.finish_updates()            # acting copies match a restored or changed network
+        if self.pending_updates:         # a resumed run: the updates its checkpoint preceded
+            due, self.pending_updates = self.pending_updates, 0
+            self.run_updates(due)
+            self.finish_updates()
         if evaluate_at_start and self.eval_num_trials > 0:
             self.evaluate(self.eval_num_trials)
         if reset_exploration:
             self.actions_executed_so_far = 0
-        self.reset_compositions()
+        self.reset_sequences()
         n = self.num_envs
         try:
             for _ in range(int(math.ceil(num_steps / n))):
@@ -265,77 +324,107 @@ class RLEngine:
         first = max(start, 1)
         crossed = (start + n - 1) // self.output_every_nth * self.output_every_nth
         output_now = crossed >= first
+        due = self.updates_due()
         if output_now:
+            # The original evaluates (and the tune command checkpoints) before this step's
+            # updates: a checkpoint records them as pending, so that a resumed run runs them.
+            self.pending_updates = due
             self.output()
+            self.pending_updates = 0
         if self._background is None:
-            losses, targets = self.run_updates(self.updates_due())
+            losses, targets = self.run_updates(due)
         else:   # the previous step's updates end; this step's run beside the next collection
-            minibatches = self._minibatches(self.updates_due())
+            minibatches = self._minibatches(due)
             losses, targets = self.finish_updates()
             if minibatches:
                 self._background.start(minibatches)
+        if len(losses) and not np.isfinite(losses).all():
+            raise FloatingPointError(
+                f"the {self.algorithm} learner's loss became {losses[~np.isfinite(losses)][0]} "
+                f"at env step {self.env_steps}; the last checkpoint before it is still in the "
+                f"run directory")
         info.update(losses=losses, target_values=targets, output=output_now)
         if self.step_callback is not None:
             self.step_callback(self, info)
         if progress is not None:
             progress(n)
-        if info["terminal"] or output_now:
-            if info["terminal"]:
-                self.last_compositions = self._compositions.copy()
-            self.reset_compositions()
+        done = info["done"]
+        if done.any():
+            self.last_sequences = self._sequences[done].copy()
+            self.last_lengths = self._positions[done].astype(np.int32)
+        if output_now:      # the original starts a new composition after each evaluation
+            self.reset_sequences()
+        elif done.any():
+            self.reset_sequences(done)
 
     def output(self):
         """Evaluation and reward batching every output_every_nth steps (the original's)."""
         self.finish_updates()     # evaluation and the callback's checkpoint see settled networks
         if self.eval_num_trials > 0:
             self.evaluate(self.eval_num_trials)
-        if self.algorithm == "g":
-            self.rewards_batched.append(self.music_theory_reward_last_n +
-                                        self.note_rnn_reward_last_n)
+        if self.algorithm == "g":     # the original plots G's task reward plus its prior term
+            self.rewards_batched.append(self.task_reward_last_n + self.prior_reward_last_n)
         else:
             self.rewards_batched.append(self.reward_last_n)
-        self.music_theory_rewards_batched.append(self.music_theory_reward_last_n)
-        self.note_rnn_rewards_batched.append(self.note_rnn_reward_last_n)
+        self.task_rewards_batched.append(self.task_reward_last_n)
+        self.prior_rewards_batched.append(self.prior_reward_last_n)
         # Zeroed before the callback, which may checkpoint: a resumed run must not count the
         # window it just recorded a second time.
-        self.reward_last_n = self.music_theory_reward_last_n = self.note_rnn_reward_last_n = 0.0
+        self.reward_last_n = self.task_reward_last_n = self.prior_reward_last_n = 0.0
         if self.output_callback is not None:
             self.output_callback(self)
 
     # ----- evaluation and generation ----------------------------------------------------------
-    def rollout(self, num, length, sample_next_obs=True, reward_mode=None):
-        """Plays `num` sequences without exploration; returns a `rollout.Rollout`."""
+    def rollout(self, num, length=None, sample_next_obs=True, score=False):
+        """Plays `num` sequences without exploration; returns a `rollout.Rollout`.
+
+        With `score`, each step is scored by the domain's task reward without the prior term
+        (the original evaluates with 'music_theory_only')."""
         self.finish_updates()
         reward = None
-        if reward_mode is not None:
-            key = (num, reward_mode)
-            if key not in self._eval_rewards:
-                self._eval_rewards[key] = self.domain.make_task_reward(num, reward_mode)
-            reward = self._eval_rewards[key]
-        return play(self.policy, self.primer, num, length, self.rng, task_reward=reward,
-                    sample_next_obs=sample_next_obs)
+        if score:
+            if num not in self._eval_rewards:
+                self._eval_rewards[num] = self.domain.make_task_reward(num, prior_in_reward=False)
+            reward = self._eval_rewards[num]
+        return play(self.policy, self.primer, num, length or self.domain.max_length, self.rng,
+                    task_reward=reward, sample_next_obs=sample_next_obs,
+                    eos=self.domain.vocabulary.eos, pad=self.pad_token)
 
     def evaluate(self, num_trials=100, sample_next_obs=True):
-        """The original's evaluate_model, all trials in parallel; returns the compositions."""
+        """The original's evaluate_model, all trials in parallel; returns the sequences."""
         if self.exploration_mode == "boltzmann":
             sample_next_obs = True       # action() forces sampling in boltzmann mode
-        length = self.domain.sequence_length
-        played = self.rollout(num_trials, length, sample_next_obs,
-                              reward_mode="music_theory_only")
-        logps, tasks = played.prior_logps, played.task_rewards
-        mt = tasks * self.reward_scaler
+        played = self.rollout(num_trials, self.domain.max_length, sample_next_obs, score=True)
+        logps, task = played.prior_logps, played.task_rewards * self.reward_scaler
         if self.behaviour.eval_last_step_only:
-            note, theory = logps[:, -1], mt[:, -1]
+            last = played.lengths - 1
+            rows = np.arange(num_trials)
+            prior, task = logps[rows, last], task[rows, last]
         else:
-            note, theory = logps.sum(1), mt.sum(1)
-        self.eval_avg_reward.append(float(np.mean(note + theory)))
-        self.eval_avg_note_rnn_reward.append(float(np.mean(note)))
-        self.eval_avg_music_theory_reward.append(float(np.mean(theory)))
+            prior, task = logps.sum(1), task.sum(1)
+        self.eval_avg_reward.append(float(np.mean(prior + task)))
+        self.eval_avg_prior_reward.append(float(np.mean(prior)))
+        self.eval_avg_task_reward.append(float(np.mean(task)))
+        self.last_eval = played
         if self.behaviour.eval_advances_exploration:
-            self.actions_executed_so_far += num_trials * length
+            self.actions_executed_so_far += int(played.lengths.sum())
         return played.sequences
 
     def generate(self, num=1, length=None, most_probable=False):
-        """Compositions [num, length] sampled from the policy (argmax if most_probable)."""
-        return self.rollout(num, length or self.domain.sequence_length,
-                            sample_next_obs=not most_probable).sequences
+        """Sequences [num, length] sampled from the policy (argmax if most_probable)."""
+        return self.rollout(num, length, sample_next_obs=not most_probable).sequences
+
+
+def check_finite_rewards(task, prior_logp, total, env_step):
+    """Stops a run whose rewards went NaN or infinite, naming the part and the step (a user
+    reward returning inf would otherwise train every weight to NaN; TF-Agents' check_numerics
+    is the convention)."""
+    if np.isfinite(total).all():
+        return
+    for name, part in (("task reward", task), ("prior log-probability", prior_logp),
+                       ("total reward", total)):
+        bad = np.flatnonzero(~np.isfinite(part))
+        if bad.size:
+            raise FloatingPointError(
+                f"non-finite {name} {part[bad[0]]!r} in row {int(bad[0])} at env step "
+                f"{env_step}; the last checkpoint before it is still in the run directory")

@@ -8,7 +8,6 @@ from sequence_tutor_tf.utils.hparams import HParams
 
 ALGORITHMS = ("q", "psi", "g", "pure_rl")
 EXPLORATION_MODES = ("egreedy", "boltzmann")
-PRIMING_MODES = ("random_note", "single_midi", "random_midi")
 
 
 def default_dqn_hparams():

@@ -9,72 +9,17 @@ pair of `session.run`s in the original's `training_step`. The algorithms differ 
 - psi: logsumexp_a' Psi_target(s', a')
 - g:   logsumexp_a' (Q_target(s', a') + log p(a'|s')), the prior's log-probabilities
 """
-from sequence_tutor_tf._tf import keras, tf
+from sequence_tutor_tf._tf import tf
+from sequence_tutor_tf.rl import packed_updates
 from sequence_tutor_tf.rl.specs import TRANSITION_FIELDS
+from sequence_tutor_tf.rl.update_math import (  # noqa: F401  (re-exported for tests and scripts)
+    ADAM_EPSILON, ADAM_LEARNING_RATE, CLIP_NORM, clip_by_joint_norm, clip_groups, make_optimizer,
+    sum_of_squares, taken_scores)
 from sequence_tutor_tf.utils.tensors import as_tensor
 
-ADAM_LEARNING_RATE = 0.001    # tf.train.AdamOptimizer() defaults, used for every algorithm
-ADAM_EPSILON = 1e-8
-CLIP_NORM = 5.0
 # Packing costs a copy of the weights and Adam slots in and out of each call: with XLA it pays
 # from a few updates per call on (measured: 1 update 7-13% slower, 205 updates 9-16% faster).
 PACKED_MIN_UPDATES = 4
-
-
-def make_optimizer():
-    """TF1 AdamOptimizer's defaults; the fused ResourceApplyAdam kernel, as in TF1."""
-    return keras.optimizers.legacy.Adam(learning_rate=ADAM_LEARNING_RATE, beta_1=0.9,
-                                        beta_2=0.999, epsilon=ADAM_EPSILON)
-
-
-def sum_of_squares(t):
-    """sum(t**2) as a matmul of the squares with a ones vector, then a sum of the row sums.
-
-    Same value as `tf.reduce_sum(tf.square(t))` up to float32 summation order. XLA on CPU emits a
-    full reduction of a [100, 400] gradient as an unvectorised tree (about 25 us) and splits
-    column sums into a separate square and a windowed reduction; it fuses the square into this
-    matmul, and clipping computes one per gradient per update.
-    """
-    t = tf.square(tf.reshape(t, [1, -1]) if t.shape.rank < 2 else t)
-    return tf.reduce_sum(tf.matmul(t, tf.ones([t.shape[-1], 1], t.dtype)))
-
-
-def clip_by_joint_norm(grads, clip_norm):
-    """`tf.clip_by_global_norm(grads, clip_norm)[0]`: the group's gradients scaled together by
-    clip_norm / max(norm, clip_norm), with the norm from `sum_of_squares`."""
-    norm = tf.sqrt(tf.add_n([sum_of_squares(g) for g in grads]))
-    scale = clip_norm * tf.minimum(1.0 / norm, 1.0 / clip_norm)
-    return [g * scale for g in grads]
-
-
-def taken_scores(scores, actions):
-    """scores[i, actions[i]] for each row: the scores of the actions taken.
-
-    A one-hot mask and a row sum instead of `tf.gather`: the same values (one score plus
-    zeros) and the same gradient. The gather's gradient is a scatter into zeros, and in XLA's
-    thunk graph it held back the work that could run beside it: G's update was 8-10% faster
-    without it, with two intra-op threads (docs/performance.md).
-    """
-    columns = tf.range(tf.shape(scores)[1], dtype=actions.dtype)
-    mask = tf.equal(columns[None, :], actions[:, None])
-    return tf.reduce_sum(tf.where(mask, scores, tf.zeros_like(scores)), axis=1)
-
-
-def clip_groups(models, variables, joint_lstm_kernels=True):
-    """Index groups clipped together: TF1 stores an LSTM layer's input and recurrent kernels as
-    one variable, so `clip_by_norm(g, 5)` saw their gradients as one tensor."""
-    position = {id(v): i for i, v in enumerate(variables)}
-    groups, seen = [], set()
-    if joint_lstm_kernels:
-        for model in models:
-            for layer in getattr(model, "lstm_layers", []):
-                pair = [position.get(id(layer.cell.kernel)),
-                        position.get(id(layer.cell.recurrent_kernel))]
-                if None not in pair:
-                    groups.append(pair)
-                    seen.update(pair)
-    groups.extend([i] for i in range(len(variables)) if i not in seen)
-    return groups
 
 
 class TDLearner:
@@ -86,6 +31,8 @@ class TDLearner:
       train_prior: G only; True reproduces the original's gradient into the prior.
       joint_lstm_clipping: clip LSTM kernels as TF1's single kernel variable (faithful).
       mask_terminals: multiply the discount by (1 - terminal); the original does not.
+      action_mask: bool [num_actions], False for actions the domain forbids: the policy never
+        takes them, so the target bootstraps from the allowed actions only. None: all allowed.
       jit_compile: compile the update with XLA.
       packed: run K updates with the weights carried as loop values in TF1's layout
         (packed_updates.py; same math). None uses it where it is faster: with XLA, for calls
@@ -99,7 +46,7 @@ class TDLearner:
     def __init__(self, q_network, target_network, prior, discount_rate=0.95,
                  target_network_update_rate=0.01, optimizer=None, train_prior=False,
                  joint_lstm_clipping=True, mask_terminals=False, jit_compile=False,
-                 packed=None):
+                 packed=None, action_mask=None):
         self.q_network = q_network
         self.target_network = target_network
         self.prior = prior
@@ -109,6 +56,10 @@ class TDLearner:
         self.train_prior = bool(train_prior) and self.uses_prior_in_target
         self.mask_terminals = bool(mask_terminals)
         self.joint_lstm_clipping = bool(joint_lstm_clipping)
+        # Forbidden actions' target scores sit far below any reachable value (a finite number,
+        # so that max, logsumexp and their gradients stay finite).
+        self._mask_bias = None if action_mask is None else tf.constant(
+            [0.0 if allowed else -1e9 for allowed in action_mask], tf.float32)
         self.trainable_variables = list(q_network.trainable_variables)
         if self.train_prior:
             self.trainable_variables += list(prior.trainable_variables)
@@ -118,7 +69,6 @@ class TDLearner:
             raise ValueError("target_network and q_network must have the same architecture")
         self._packed = None
         if packed or (packed is None and jit_compile):
-            from sequence_tutor_tf.rl import packed_updates
             if packed_updates.supports(self):
                 self._packed = packed_updates.PackedUpdates(self)
             elif packed:
@@ -168,7 +118,10 @@ class TDLearner:
     def td_loss(self, batch, scores, next_scores, prior_logits):
         """(loss, per-row next values) from the networks' outputs on the minibatch."""
         taken = taken_scores(scores, batch["actions"])
-        target_vals = self.next_values(tf.stop_gradient(next_scores), prior_logits)
+        next_scores = tf.stop_gradient(next_scores)
+        if self._mask_bias is not None:
+            next_scores = next_scores + self._mask_bias
+        target_vals = self.next_values(next_scores, prior_logits)
         discount = self.discount_rate
         if self.mask_terminals:
             discount = discount * (1.0 - batch["terminals"])

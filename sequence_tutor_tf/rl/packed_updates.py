@@ -14,7 +14,7 @@ any other model or optimizer takes TDLearner's per-update variable path.
 import functools
 
 from sequence_tutor_tf._tf import keras, tf
-from sequence_tutor_tf.rl.learners import CLIP_NORM, clip_by_joint_norm
+from sequence_tutor_tf.rl.update_math import CLIP_NORM, clip_by_joint_norm
 
 ADAM_SLOTS = ("m", "v")
 

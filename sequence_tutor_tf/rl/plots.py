@@ -25,31 +25,34 @@ def _finish(plt, fig, path):
         plt.close(fig)
 
 
-def plot_rewards(engine, path=None):
-    """Rewards summed over each output_every_nth steps: total, music theory, Note RNN."""
+TASK_AND_PRIOR = ("Task", "Prior log p")
+
+
+def plot_rewards(engine, path=None, labels=TASK_AND_PRIOR):
+    """Rewards summed over each output_every_nth steps: total, task, prior."""
     plt = _plt(path is None)
     x = engine.output_every_nth * np.arange(len(engine.rewards_batched))
     fig = plt.figure()
     plt.plot(x, engine.rewards_batched)
-    plt.plot(x, engine.music_theory_rewards_batched)
-    plt.plot(x, engine.note_rnn_rewards_batched)
+    plt.plot(x, engine.task_rewards_batched)
+    plt.plot(x, engine.prior_rewards_batched)
     plt.xlabel("Training epoch")
     plt.ylabel(f"Cumulative reward for last {engine.output_every_nth} steps")
-    plt.legend(["Total", "Music theory", "Note RNN"], loc="best")
+    plt.legend(["Total", *labels], loc="best")
     _finish(plt, fig, path)
 
 
-def plot_evaluation(engine, path=None, start_at_epoch=0):
+def plot_evaluation(engine, path=None, start_at_epoch=0, labels=TASK_AND_PRIOR):
     plt = _plt(path is None)
     x = engine.output_every_nth * np.arange(len(engine.eval_avg_reward))
     start = int(start_at_epoch // engine.output_every_nth)   # the original divides with `/`
     fig = plt.figure()
     plt.plot(x[start:], engine.eval_avg_reward[start:])
-    plt.plot(x[start:], engine.eval_avg_music_theory_reward[start:])
-    plt.plot(x[start:], engine.eval_avg_note_rnn_reward[start:])
+    plt.plot(x[start:], engine.eval_avg_task_reward[start:])
+    plt.plot(x[start:], engine.eval_avg_prior_reward[start:])
     plt.xlabel("Training epoch")
     plt.ylabel("Average reward")
-    plt.legend(["Total", "Music theory", "Note RNN"], loc="best")
+    plt.legend(["Total", *labels], loc="best")
     _finish(plt, fig, path)
 
 

@@ -10,15 +10,21 @@ import os
 
 import numpy as np
 
+from sequence_tutor_tf.models.loading import load_note_rnn_any
+from sequence_tutor_tf.music.domain import MusicDomain
+from sequence_tutor_tf.music.encoding import NUM_CLASSES
+from sequence_tutor_tf.music.midi import write_midi
+from sequence_tutor_tf.music.priming import PRIMING_MODES, make_music_primer
 from sequence_tutor_tf.music.rewards.modes import combine_rewards, reward_rnn_logprob
 from sequence_tutor_tf.music.rewards.per_step import MusicTheoryRewards
-from sequence_tutor_tf.rl import outputs, plots, run_state
+from sequence_tutor_tf.rl import plots, run_dir
 from sequence_tutor_tf.rl.behaviour import OriginalBehaviour
-from sequence_tutor_tf.rl.engine import COUNTERS, HISTORIES, RLEngine
-from sequence_tutor_tf.rl.hparams import (ALGORITHMS, EXPLORATION_MODES, PRIMING_MODES,
-                                          check_choice, default_dqn_hparams)
-from sequence_tutor_tf.rl.loading import load_note_rnn_any
-from sequence_tutor_tf.rl.music_domain import NUM_CLASSES, MusicDomain, make_music_primer
+from sequence_tutor_tf.rl.engine import COUNTERS, HISTORIES, LEGACY_NAMES, RLEngine
+from sequence_tutor_tf.rl.hparams import (ALGORITHMS, EXPLORATION_MODES, check_choice,
+                                          default_dqn_hparams)
+from sequence_tutor_tf.rl.kl_control import prior_in_reward
+
+MUSIC_LABELS = ("Music theory", "Note RNN")
 
 ALGORITHM_ALIASES = {"default": "q"}   # the original's docstring calls Q-learning 'default'
 
@@ -59,7 +65,8 @@ class RLTuner(MusicTheoryRewards):
         if input_size != NUM_CLASSES or num_actions != NUM_CLASSES:
             raise ValueError(f"input_size and num_actions must be {NUM_CLASSES} for melodies, "
                              f"got {input_size} and {num_actions}")
-        reward_mode = MusicDomain.effective_reward_mode(algorithm, reward_mode)
+        if not prior_in_reward(algorithm):   # the original forces this for g and pure_rl
+            reward_mode = "music_theory_only"
         super().__init__(num_notes_in_melody=num_notes_in_melody, reward_mode=reward_mode)
         self.input_size, self.num_actions = input_size, num_actions
         self.output_every_nth = output_every_nth
@@ -83,6 +90,10 @@ class RLTuner(MusicTheoryRewards):
         self.seed = seed
         self.jit_compile = jit_compile
         self.engine = None
+        # Before the engine exists (initialize_immediately=False) the reward functions and
+        # collect_reward work as magenta's do; their counters live here until then.
+        self._pending = {name: 0 for name in COUNTERS}
+        self._pending.update({name: [] for name in HISTORIES})
         os.makedirs(self.output_dir, exist_ok=True)
         if initialize_immediately:
             self.initialize_internal_models_graph_session()
@@ -115,29 +126,45 @@ class RLTuner(MusicTheoryRewards):
         rng = np.random.default_rng(self.seed)
         primer = make_music_primer(self.priming_mode, q, rng, self.midi_primer,
                                    self.training_file_list, self.behaviour)
-        self.engine = RLEngine(
-            self.algorithm, q, self.reward_rnn, MusicDomain(self.num_notes_in_melody),
-            self.dqn_hparams, primer=primer, reward_mode=self.reward_mode,
+        domain = MusicDomain(self.num_notes_in_melody, reward_mode=self.reward_mode)
+        engine = RLEngine(
+            self.algorithm, q, self.reward_rnn, domain,
+            self.dqn_hparams, primer=primer,
             reward_scaler=self.reward_scaler, exploration_mode=self.exploration_mode,
             stochastic_observations=self.stochastic_observations, num_envs=self.num_envs,
             output_every_nth=self.output_every_nth, behaviour=self.behaviour, seed=self.seed,
             jit_compile=self.jit_compile)
+        for name, value in self.__dict__.pop("_pending", {}).items():
+            setattr(engine, name, value)
+        self.engine = engine
         self.engine.rng = rng
         self.target_q_network = self.engine.target_network
         self.experience = self.engine.replay
         self._q_state = self._r_state = None
 
     # ----- counters and histories live in the engine -------------------------------------------
-    def __getattr__(self, name):
+    # (magenta's music-named attributes are aliases of the engine's domain-neutral ones)
+    def _home(self, name):
+        name = LEGACY_NAMES.get(name, name)
+        if name not in COUNTERS + HISTORIES:
+            return None, name
         engine = self.__dict__.get("engine")
-        if engine is not None and name in COUNTERS + HISTORIES:
-            return getattr(engine, name)
+        return (engine if engine is not None else self.__dict__.get("_pending")), name
+
+    def __getattr__(self, name):
+        home, key = self._home(name)
+        if isinstance(home, dict):
+            return home[key]
+        if home is not None:
+            return getattr(home, key)
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __setattr__(self, name, value):
-        engine = self.__dict__.get("engine")
-        if engine is not None and name in COUNTERS + HISTORIES:
-            setattr(engine, name, value)
+        home, key = self._home(name)
+        if isinstance(home, dict):
+            home[key] = value
+        elif home is not None:
+            setattr(home, key, value)
         else:
             object.__setattr__(self, name, value)
 
@@ -225,8 +252,8 @@ class RLTuner(MusicTheoryRewards):
             seq.append(note)
             obs = np.array([note], np.int32)
         print("Generated sequence:", seq)
-        path = outputs.write_midi(seq, _next_file_name(self.output_dir, title, "mid"),
-                                  rl_tuner_pitch=True)
+        path = write_midi(seq, _next_file_name(self.output_dir, title, "mid"),
+                          rl_tuner_pitch=True)
         if visualize_probs:
             import matplotlib.pyplot as plt
             plt.figure()
@@ -252,9 +279,9 @@ class RLTuner(MusicTheoryRewards):
     def save_model(self, name, directory=None):
         """Networks, optimizer, replay and counters under directory/name, plus the rewards .npz."""
         directory = directory or self.output_dir
-        run_dir = os.path.join(directory, name)
-        outputs.save_networks(self.engine, run_dir)
-        run_state.save_train_state(self.engine, run_dir)
+        path = os.path.join(directory, name)
+        run_dir.save_networks(self.engine, path)
+        run_dir.save_train_state(self.engine, path)
         self.save_stored_rewards(name)
 
     def save_stored_rewards(self, file_name):
@@ -278,10 +305,10 @@ class RLTuner(MusicTheoryRewards):
                                reward_file_name=None):
         """Restores what save_model wrote: directory/checkpoint_name (default: the algorithm)."""
         directory = directory or self.output_dir
-        run_dir = os.path.join(directory, checkpoint_name or self.algorithm)
-        if not run_state.has_train_state(run_dir):
-            raise FileNotFoundError(f"no saved RL Tuner state in {run_dir}")
-        run_state.load_train_state(self.engine, run_dir)
+        path = os.path.join(directory, checkpoint_name or self.algorithm)
+        if not run_dir.has_train_state(path):
+            raise FileNotFoundError(f"no saved RL Tuner state in {path}")
+        run_dir.load_train_state(self.engine, path)
         if reward_file_name is not None:
             with np.load(os.path.join(directory, reward_file_name)) as f:
                 self.rewards_batched = list(f["train_rewards"])
@@ -297,10 +324,11 @@ class RLTuner(MusicTheoryRewards):
                                                              image_name)
 
     def plot_rewards(self, image_name=None, directory=None):
-        plots.plot_rewards(self.engine, self._image(image_name, directory))
+        plots.plot_rewards(self.engine, self._image(image_name, directory), labels=MUSIC_LABELS)
 
     def plot_evaluation(self, image_name=None, directory=None, start_at_epoch=0):
-        plots.plot_evaluation(self.engine, self._image(image_name, directory), start_at_epoch)
+        plots.plot_evaluation(self.engine, self._image(image_name, directory), start_at_epoch,
+                              labels=MUSIC_LABELS)
 
     def plot_target_vals(self, image_name=None, directory=None):
         plots.plot_target_vals(self.engine, self._image(image_name, directory))

@@ -1,0 +1,155 @@
+"""One tuning run's settings, validated once: the `tune` flags, tuner_config.json, `RLTuner`,
+`reproduce` and the benchmarks all derive from `TunerConfig` (and a domain's own settings).
+
+Two named settings (`--settings`): `code` is magenta's released rl_tuner_train.py exactly, its
+defects included; `paper` is the paper's method as its text describes it, the code's defects
+fixed, with the constants the ablation in docs/results.md supports. Flags the user gives win
+over either.
+"""
+import dataclasses
+import math
+from typing import Optional
+
+from sequence_tutor_tf.rl.hparams import (ALGORITHMS, EXPLORATION_MODES,
+                                          rl_tuner_train_dqn_hparams, validate_dqn_hparams)
+
+MAX_SEED = 2 ** 32 - 1
+
+# Settings that may change when a run resumes (they do not change what was learned so far).
+RESUMABLE_CHANGES = frozenset({"training_steps", "eval_trials", "overlap_collection", "jit"})
+
+
+def _f(help_text, **meta):
+    return dict(meta, help=help_text)
+
+
+@dataclasses.dataclass(frozen=True)
+class TunerConfig:
+    algorithm: str = dataclasses.field(default="q", metadata=_f(
+        "q (Q-learning with log-prior reward), psi (Psi-learning), g (G-learning) or pure_rl "
+        "(Q on the task reward alone)", choices=ALGORITHMS))
+    reward_scaler: float = dataclasses.field(default=0.1, metadata=_f(
+        "weight of the task reward in r = log p_prior(a|s) + reward_scaler * r_task (1/c in the "
+        "paper)"))
+    training_steps: int = dataclasses.field(default=1_000_000, metadata=_f(
+        "environment steps in all (a rerun extends a finished run to this many)"))
+    exploration_steps: int = dataclasses.field(default=500_000, metadata=_f(
+        "steps over which egreedy's random-action probability anneals from 1.0 (boltzmann "
+        "samples instead)"))
+    exploration_mode: str = dataclasses.field(default="boltzmann", metadata=_f(
+        "egreedy or boltzmann (sample the next token from the policy's softmax)",
+        choices=EXPLORATION_MODES))
+    stochastic_observations: bool = dataclasses.field(default=False, metadata=_f(
+        "sample the next observation from the policy even under egreedy (the original's flag)"))
+    output_every_nth: int = dataclasses.field(default=50_000, metadata=_f(
+        "steps between evaluations, reward batches and checkpoints"))
+    num_envs: int = dataclasses.field(default=256, metadata=_f(
+        "sequences played in parallel (1 = the original's schedule)"))
+    updates_per_step: Optional[float] = dataclasses.field(default=None, metadata=_f(
+        "learner updates per env step, e.g. 0.2 or 1/64 (None: 1/train_every_nth)",
+        no_flag=True))
+    overlap_collection: bool = dataclasses.field(default=False, metadata=_f(
+        "run each step's learner updates on a worker thread while the next step is collected "
+        "(a second CPU core; the policy acts one batch of updates behind)"))
+    eval_trials: int = dataclasses.field(default=100, metadata=_f(
+        "sequences per evaluation (0 disables evaluation)"))
+    hparams: str = dataclasses.field(default="", metadata=_f(
+        "DQN hparam overrides, e.g. 'minibatch_size=64,discount_rate=0.95' (base: "
+        "rl_tuner_train.py's, discount_rate=0.5)"))
+    fix_quirks: bool = dataclasses.field(default=False, metadata=_f(
+        "fix the original's defects (docs/differences/rl.md)"))
+    jit: bool = dataclasses.field(default=True, metadata=_f(
+        "compile the learner updates with XLA"))
+    seed: int = dataclasses.field(default=0, metadata=_f("seed", no_flag=True))
+
+    def __post_init__(self):
+        check_config(self)
+
+    def dqn_hparams(self):
+        hp = rl_tuner_train_dqn_hparams()
+        if self.hparams:
+            try:
+                hp.parse(self.hparams)
+            except ValueError as e:
+                raise ValueError(f"--hparams {self.hparams!r}: {e}") from None
+        try:
+            return validate_dqn_hparams(hp)
+        except ValueError as e:
+            raise ValueError(f"--hparams: {e}") from None
+
+    def behaviour(self):
+        from sequence_tutor_tf.rl.behaviour import OriginalBehaviour
+        return OriginalBehaviour.fixed() if self.fix_quirks else OriginalBehaviour()
+
+    def engine_kwargs(self):
+        """The RLEngine arguments this configuration sets."""
+        return dict(algorithm=self.algorithm, dqn_hparams=self.dqn_hparams(),
+                    reward_scaler=self.reward_scaler, exploration_mode=self.exploration_mode,
+                    stochastic_observations=self.stochastic_observations,
+                    num_envs=self.num_envs, updates_per_step=self.updates_per_step,
+                    output_every_nth=self.output_every_nth, eval_num_trials=self.eval_trials,
+                    behaviour=self.behaviour(), seed=self.seed, jit_compile=self.jit,
+                    overlap_collection=self.overlap_collection)
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+    def replace(self, **changes):
+        return dataclasses.replace(self, **changes)
+
+
+def _check_int(name, value, low, high=None):
+    if isinstance(value, bool) or not isinstance(value, int) or value < low or \
+            (high is not None and value > high):
+        bound = f"in {low}..{high}" if high is not None else f">= {low}"
+        raise ValueError(f"{name.replace('_', '-')} must be an integer {bound}, got {value!r}")
+
+
+def _check_float(name, value, low=None, low_open=False):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+            not math.isfinite(value):
+        raise ValueError(f"{name.replace('_', '-')} must be a finite number, got {value!r}")
+    if low is not None and (value <= low if low_open else value < low):
+        raise ValueError(f"{name.replace('_', '-')} must be {'>' if low_open else '>='} {low}, "
+                         f"got {value!r}")
+
+
+def check_config(c):
+    """ValueError naming the first bad setting (the flag's name) and what was expected."""
+    if c.algorithm not in ALGORITHMS:
+        raise ValueError(f"algorithm must be one of {list(ALGORITHMS)}, got {c.algorithm!r}")
+    if c.exploration_mode not in EXPLORATION_MODES:
+        raise ValueError(f"exploration-mode must be one of {list(EXPLORATION_MODES)}, got "
+                         f"{c.exploration_mode!r}")
+    _check_float("reward_scaler", c.reward_scaler, 0.0)
+    _check_int("training_steps", c.training_steps, 1)
+    _check_int("exploration_steps", c.exploration_steps, 0)
+    _check_int("output_every_nth", c.output_every_nth, 1)
+    _check_int("num_envs", c.num_envs, 1)
+    _check_int("eval_trials", c.eval_trials, 0)
+    _check_int("seed", c.seed, 0, MAX_SEED)
+    if c.updates_per_step is not None:
+        _check_float("updates_per_step", c.updates_per_step, 0.0, low_open=True)
+    if not isinstance(c.hparams, str):
+        raise ValueError(f"hparams must be a string like 'minibatch_size=64', got "
+                         f"{c.hparams!r}")
+    c.dqn_hparams()
+
+
+# The named settings. `code` is every default above; `paper` is filled from the ablation.
+SETTINGS = {
+    "code": {},
+    "paper": {"fix_quirks": True},
+}
+
+
+def settings_layer(name):
+    if name not in SETTINGS:
+        raise ValueError(f"--settings must be one of {sorted(SETTINGS)}, got {name!r}")
+    return dict(SETTINGS[name])
+
+
+def differences(stored, new, ignore=RESUMABLE_CHANGES):
+    """[(name, stored value, new value)] of the settings that differ, `ignore` left out."""
+    keys = sorted((set(stored) | set(new)) - set(ignore))
+    return [(k, stored.get(k), new.get(k)) for k in keys if stored.get(k) != new.get(k)]

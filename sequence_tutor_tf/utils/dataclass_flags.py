@@ -1,0 +1,66 @@
+"""Command-line flags made from a settings dataclass, so that a setting is written down once.
+
+Each field's `metadata` may give `help`, `choices`, `type` (the argparse type) and `flag` (the
+option name; default `--field-name`). Flags default to None ("not given"), so a caller can layer
+dataclass defaults, a named preset and the user's flags, in that order (`resolve`).
+"""
+import argparse
+import dataclasses
+import typing
+
+
+def _is_bool(field):
+    return field.type in (bool, "bool")
+
+
+def add_flags(parser, cls, skip=()):
+    """One flag per field of `cls` (booleans as --x / --no-x)."""
+    for field in dataclasses.fields(cls):
+        if field.name in skip or field.metadata.get("no_flag"):
+            continue
+        meta = field.metadata
+        flag = meta.get("flag", "--" + field.name.replace("_", "-"))
+        default = field.default if field.default is not dataclasses.MISSING else (
+            field.default_factory() if field.default_factory is not dataclasses.MISSING else None)
+        help_text = meta.get("help", "")
+        help_text = f"{help_text} (default: {default!r})" if help_text else f"default {default!r}"
+        kwargs = {"dest": field.name, "default": None, "help": help_text.replace("%", "%%")}
+        if _is_bool(field):
+            kwargs["action"] = argparse.BooleanOptionalAction
+        else:
+            if "choices" in meta:
+                kwargs["choices"] = meta["choices"]
+            if meta.get("append"):
+                kwargs["action"] = "append"
+            kwargs["type"] = meta.get("type", _scalar_type(field))
+            if "metavar" in meta:
+                kwargs["metavar"] = meta["metavar"]
+        parser.add_argument(flag, **kwargs)
+
+
+def _scalar_type(field):
+    t = field.type
+    if isinstance(t, str):
+        t = {"int": int, "float": float, "str": str}.get(t, str)
+    origin = typing.get_origin(t)
+    if origin is typing.Union:     # Optional[x]
+        t = next(a for a in typing.get_args(t) if a is not type(None))
+    return t if t in (int, float, str) else str
+
+
+def given(args, cls):
+    """{field: value} of the flags of `cls` the user gave (not None)."""
+    return {f.name: getattr(args, f.name) for f in dataclasses.fields(cls)
+            if getattr(args, f.name, None) is not None}
+
+
+def resolve(cls, *layers):
+    """An instance of `cls` from dicts of settings, later ones winning; unknown keys raise."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    values = {}
+    for layer in layers:
+        unknown = sorted(set(layer) - names)
+        if unknown:
+            raise ValueError(f"unknown {cls.__name__} settings {unknown}; known: {sorted(names)}")
+        values.update(layer)
+    return cls(**values)
