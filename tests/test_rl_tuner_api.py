@@ -80,7 +80,10 @@ def test_collect_reward_matches_magenta_per_step(checkpoint, tmp_path):
     from sequence_tutor_tf import RLTuner
     theirs = Original(str(tmp_path / "m"), reward_scaler=0.5, initialize_immediately=False,
                       note_rnn_checkpoint_dir=os.path.dirname(checkpoint))
-    ours = RLTuner(str(tmp_path / "o"), reward_scaler=0.5, note_rnn_checkpoint_file=checkpoint)
+    # Like magenta's, the reward functions and collect_reward work before the graph exists.
+    ours = RLTuner(str(tmp_path / "o"), reward_scaler=0.5, note_rnn_checkpoint_file=checkpoint,
+                   initialize_immediately=False)
+    assert ours.engine is None and ours.note_rnn_reward_last_n == 0
     rng = np.random.default_rng(0)
     eye = np.eye(38)
     for note in [14, 16, 18, 14, 21, 2, 14, 14]:
@@ -92,6 +95,11 @@ def test_collect_reward_matches_magenta_per_step(checkpoint, tmp_path):
         theirs.beat += 1
         ours.append_to_composition(note)
     assert theirs.music_theory_reward_last_n == pytest.approx(ours.music_theory_reward_last_n)
+    assert theirs.note_rnn_reward_last_n == pytest.approx(ours.note_rnn_reward_last_n)
+    # The counters carry over into the engine once it is built, under its neutral names.
+    counted = ours.music_theory_reward_last_n
+    ours.initialize_internal_models_graph_session()
+    assert ours.engine.task_reward_last_n == counted == ours.music_theory_reward_last_n
 
 
 def test_constructor_errors_are_clear(checkpoint, tmp_path):

@@ -3,9 +3,9 @@
 Magenta's NoteRNNLoader never trains; these are the values the paper's Note RNN was trained with.
 See docs/differences.md for the one default we change for MLE training (`initial_learning_rate`).
 """
+from sequence_tutor_tf.music.encoding import NUM_CLASSES  # the melody vocabulary's size
 from sequence_tutor_tf.utils.hparams import HParams
 
-NUM_CLASSES = 38
 BATCH_SIZE = 128
 
 # Under Adam the paper's 0.5 does not train (Bach melodies, 400 steps: validation NLL 2.04 against

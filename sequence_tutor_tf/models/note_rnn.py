@@ -16,6 +16,7 @@ import json
 import os
 
 from sequence_tutor_tf._tf import keras, tf
+from sequence_tutor_tf.models.hparams import NUM_CLASSES
 from sequence_tutor_tf.models.step_model import StepModel
 
 CONFIG_FILE_NAME = "note_rnn_config.json"
@@ -26,14 +27,16 @@ class NoteRNN(StepModel):
 
     Args:
       rnn_layer_sizes: units of each LSTM layer, bottom first.
-      num_classes: size of the softmax (38 for Magenta's melody one-hot).
+      num_classes: size of the softmax (the vocabulary's size; by default the melody
+        vocabulary's, Magenta's one-hot). `NoteRNN.for_vocabulary` takes a Vocabulary.
       input_size: width of an input vector; defaults to `num_classes` (one-hot of the previous
         event). melody_rnn's lookback encoding feeds wider inputs.
       dropout_rate: dropout on each layer's output during training (melody_rnn's
         `1 - dropout_keep_prob`); 0 for the RL Tuner's Note RNN.
     """
 
-    def __init__(self, rnn_layer_sizes=(100,), num_classes=38, input_size=None, dropout_rate=0.0,
+    def __init__(self, rnn_layer_sizes=(100,), num_classes=NUM_CLASSES, input_size=None,
+                 dropout_rate=0.0,
                  name="note_rnn", **kwargs):
         super().__init__(name=name, **kwargs)
         if not rnn_layer_sizes or any(int(u) <= 0 for u in rnn_layer_sizes):
@@ -150,7 +153,12 @@ class NoteRNN(StepModel):
     @classmethod
     def from_hparams(cls, hparams, **kwargs):
         return cls(rnn_layer_sizes=hparams.rnn_layer_sizes,
-                   num_classes=getattr(hparams, "one_hot_length", 38), **kwargs)
+                   num_classes=getattr(hparams, "one_hot_length", NUM_CLASSES), **kwargs)
+
+    @classmethod
+    def for_vocabulary(cls, vocabulary, rnn_layer_sizes=(100,), **kwargs):
+        """A language model over a `Vocabulary`'s tokens (one-hot of the previous token in)."""
+        return cls(rnn_layer_sizes=rnn_layer_sizes, num_classes=vocabulary.size, **kwargs)
 
 
 def write_model_config(model, directory, extra=None):

@@ -236,21 +236,13 @@ class RLTuner(MusicTheoryRewards):
     # ----- generation and metrics --------------------------------------------------------------
     def generate_music_sequence(self, title="rltuner_sample", visualize_probs=False,
                                 prob_image_name=None, length=None, most_probable=False):
+        from sequence_tutor_tf.rl.rollout import play
         length = length or self.num_notes_in_melody
         self.reset_composition()
-        obs = np.array([int(np.argmax(self.prime_internal_models()))], np.int32)
-        eng, probs, seq = self.engine, [], []
-        q_state, r_state = self._q_state, self._r_state
-        zero = np.zeros(1, np.float32)
-        for _ in range(length):
-            step = eng.policy.step(
-                obs, q_state, r_state, zero, np.zeros(1, np.int32), eng.rng.random(1), zero,
-                sample_next_obs=True)
-            q_state, r_state, p = step.q_state, step.r_state, step.probs.numpy()[0]
-            note = int(np.argmax(p)) if most_probable else int(step.next_obs.numpy()[0])
-            probs.append(p)
-            seq.append(note)
-            obs = np.array([note], np.int32)
+        played = play(self.engine.policy, self.engine.primer, 1, length, self.engine.rng,
+                      sample_next_obs=not most_probable, keep_probs=True)
+        seq, probs = played.sequences[0].tolist(), played.probs[0]
+        self._q_state = self._r_state = None     # the next action() primes a new composition
         print("Generated sequence:", seq)
         path = write_midi(seq, _next_file_name(self.output_dir, title, "mid"),
                           rl_tuner_pitch=True)

@@ -5,10 +5,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-NO_EVENT, NOTE_OFF, FIRST_PITCH_EVENT, FIRST_MIDI = 0, 1, 2, 48
+from sequence_tutor_tf.music.encoding import (  # noqa: E402
+    MIN_NOTE as FIRST_MIDI, NOTE_OFF, NUM_CLASSES, NUM_SPECIAL_EVENTS as FIRST_PITCH_EVENT)
 
 
-def events_to_roll(events, num_classes=38):
+def events_to_roll(events, num_classes=NUM_CLASSES):
     """Events -> [pitches, time] 0/1 roll, holding each pitch until note-off or the next note."""
     events = np.asarray(events)
     roll = np.zeros((num_classes - FIRST_PITCH_EVENT, len(events)))

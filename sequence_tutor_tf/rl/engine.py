@@ -339,7 +339,7 @@ class RLEngine:
             if minibatches:
                 self._background.start(minibatches)
         if len(losses) and not np.isfinite(losses).all():
-            raise FloatingPointError(
+            raise NonFiniteError(
                 f"the {self.algorithm} learner's loss became {losses[~np.isfinite(losses)][0]} "
                 f"at env step {self.env_steps}; the last checkpoint before it is still in the "
                 f"run directory")
@@ -415,6 +415,10 @@ class RLEngine:
         return self.rollout(num, length, sample_next_obs=not most_probable).sequences
 
 
+class NonFiniteError(ValueError):
+    """Training met NaN or inf: a user reward, a reward_scaler, or a diverging learner."""
+
+
 def check_finite_rewards(task, prior_logp, total, env_step):
     """Stops a run whose rewards went NaN or infinite, naming the part and the step (a user
     reward returning inf would otherwise train every weight to NaN; TF-Agents' check_numerics
@@ -425,6 +429,6 @@ def check_finite_rewards(task, prior_logp, total, env_step):
                        ("total reward", total)):
         bad = np.flatnonzero(~np.isfinite(part))
         if bad.size:
-            raise FloatingPointError(
+            raise NonFiniteError(
                 f"non-finite {name} {part[bad[0]]!r} in row {int(bad[0])} at env step "
                 f"{env_step}; the last checkpoint before it is still in the run directory")

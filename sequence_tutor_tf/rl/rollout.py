@@ -26,6 +26,7 @@ class Rollout:
     lengths: np.ndarray = None  # int32 [num]: tokens played before the row ended
     kls: np.ndarray = None      # exact KL(policy || prior) per step, float32 [num, length]
     entropies: np.ndarray = None  # entropy of the policy per step, float32 [num, length]
+    probs: np.ndarray = None    # the policy's distributions [num, length, V] (keep_probs only)
 
     def played(self):
         """bool [num, length]: True at the steps each row actually played."""
@@ -33,12 +34,13 @@ class Rollout:
 
 
 def play(policy, primer, num, length, rng, task_reward=None, sample_next_obs=True, eos=None,
-         pad=0):
+         pad=0, keep_probs=False):
     """Plays `num` sequences of at most `length` tokens in parallel with a `RolloutPolicy`.
 
     The next token is sampled from the policy's softmax (`sample_next_obs`, as the original's
     evaluation and composition do) or taken greedily. A row ends at `eos` or when the task
-    reward says it is done; its remaining steps are padded.
+    reward says it is done; its remaining steps are padded. `keep_probs` also returns each
+    step's distribution (for plots of one or a few sequences).
     """
     obs, q_state, r_state = primer.prime(num, rng, policy.q_network, policy.prior)
     first = np.asarray(obs, np.int32).copy()
@@ -51,6 +53,7 @@ def play(policy, primer, num, length, rng, task_reward=None, sample_next_obs=Tru
     entropies = np.zeros((num, length), np.float32)
     tasks = np.zeros((num, length), np.float32) if task_reward is not None else None
     lengths = np.full(num, length, np.int32)
+    probs = [] if keep_probs else None
     live = np.ones(num, bool)
     zeros = np.zeros(num, np.float32)
     no_notes = np.zeros(num, np.int32)
@@ -69,6 +72,8 @@ def play(policy, primer, num, length, rng, task_reward=None, sample_next_obs=Tru
         policy_logps[live, t] = np.log(np.maximum(step.probs.numpy()[rows, nxt], 1e-30))[live]
         kls[live, t] = step.kl.numpy()[live]
         entropies[live, t] = step.entropy.numpy()[live]
+        if keep_probs:
+            probs.append(step.probs.numpy())
         ended = live & done
         if ended.any():
             lengths[ended] = t + 1
@@ -78,4 +83,6 @@ def play(policy, primer, num, length, rng, task_reward=None, sample_next_obs=Tru
             if task_reward is not None:
                 task_reward.reset(ended)    # a finished row must not be scored past its end
         obs = nxt
-    return Rollout(seqs, prior_logps, policy_logps, tasks, first, lengths, kls, entropies)
+    if keep_probs:
+        probs = np.stack(probs, axis=1)
+    return Rollout(seqs, prior_logps, policy_logps, tasks, first, lengths, kls, entropies, probs)
