@@ -306,3 +306,40 @@ def test_joint_norm_clipping_equals_tensorflows():
             float(np.sum(grads[1].numpy().astype(np.float64) ** 2)), rel=1e-5)
     zeros = clip_by_joint_norm([tf.zeros((3, 4))], 5.0)      # no division by zero
     assert np.all(zeros[0].numpy() == 0)
+
+
+def test_a_run_killed_after_an_output_checkpoint_resumes_the_uninterrupted_run(tmp_path):
+    """The checkpoint at an output precedes that step's updates: it records them as pending and
+    the resumed run runs them, so counters, histories and weights equal one run's."""
+    base = NoteRNN([8])
+
+    def make():
+        q = base.copy(name="q")
+        return RLEngine("q", q, base.copy(name="prior"), MusicDomain(8), _hp(train_every_nth=2),
+                        num_envs=4,
+                        output_every_nth=40, eval_num_trials=4, seed=0)
+
+    whole = make()
+    whole.train(200, 100)
+    killed, saved = make(), []
+
+    def checkpoint_then_die(engine):
+        run_state.save_train_state(engine, str(tmp_path))
+        saved.append(engine.pending_updates)
+        if engine.pending_updates > 0:
+            raise KeyboardInterrupt
+
+    killed.output_callback = checkpoint_then_die
+    with pytest.raises(KeyboardInterrupt):
+        killed.train(200, 100)
+    assert saved[-1] > 0 and killed.env_steps < 200   # killed before its step's updates
+    resumed = make()
+    run_state.load_train_state(resumed, str(tmp_path))
+    resumed.train(200 - resumed.env_steps, 100, evaluate_at_start=False,
+                  reset_exploration=False)
+    for name in run_state.COUNTERS:
+        assert getattr(resumed, name) == pytest.approx(getattr(whole, name)), name
+    for name in run_state.HISTORIES:
+        assert getattr(resumed, name) == pytest.approx(getattr(whole, name)), name
+    for a, b in zip(resumed.q_network.get_weights(), whole.q_network.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

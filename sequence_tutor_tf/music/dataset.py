@@ -39,24 +39,6 @@ def split_train_validation(melodies, validation_fraction=0.1, seed=0):
     return train, val
 
 
-def _windows(melodies, max_length, skip_first_n_losses):
-    """Cuts melodies into windows of at most `max_length` events overlapping by one event, so
-    every transition is trained on exactly once; only a melody's first window skips losses."""
-    if max_length < 2:
-        raise ValueError(f"max_length must be at least 2 events, got {max_length}")
-    pieces, skips = [], []
-    for idx, m in enumerate(melodies):
-        arr = encoding.check_events(m, f"melody {idx}")
-        if len(arr) < 2:
-            continue  # no transition to learn from
-        start = 0
-        while start < len(arr) - 1:
-            pieces.append(arr[start:start + max_length])
-            skips.append(skip_first_n_losses if start == 0 else 0)
-            start += max_length - 1
-    return pieces, skips
-
-
 def make_dataset(melodies, batch_size, skip_first_n_losses=0, shuffle=True, seed=0,
                  repeat=False, bucket_boundaries=None, max_length=DEFAULT_MAX_LENGTH):
     """Batches of (inputs, labels, sample_weights) for `fit`; see `dataset_element_spec`.
@@ -64,43 +46,13 @@ def make_dataset(melodies, batch_size, skip_first_n_losses=0, shuffle=True, seed
     `bucket_boundaries=None` uses DEFAULT_BUCKET_BOUNDARIES; pass `()` for one padded batch
     stream without bucketing (deterministic batch composition, handy for evaluation).
     """
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be positive, got {batch_size}")
-    if skip_first_n_losses < 0:
-        raise ValueError(f"skip_first_n_losses must be >= 0, got {skip_first_n_losses}")
-    pieces, skips = _windows(melodies, max_length, skip_first_n_losses)
-    if not pieces:
-        raise ValueError(f"no melody with at least 2 events among {len(melodies)} melodies")
-    lengths = np.asarray([len(p) for p in pieces], np.int64)
-    events = tf.RaggedTensor.from_row_lengths(
-        np.concatenate(pieces).astype(np.int32), lengths)
-    ds = tf.data.Dataset.from_tensor_slices((events, np.asarray(skips, np.int32)))
-    if shuffle:
-        ds = ds.shuffle(len(pieces), seed=seed, reshuffle_each_iteration=True)
-    if repeat:
-        ds = ds.repeat()
-
-    def to_example(ev, skip):
-        ev = ev if isinstance(ev, tf.Tensor) else ev.to_tensor()
-        inputs = tf.one_hot(ev[:-1], encoding.NUM_CLASSES, dtype=tf.float32)
-        labels = ev[1:]
-        steps = tf.range(tf.shape(labels)[0])
-        weights = tf.cast(steps >= skip, tf.float32)
-        return inputs, labels, weights
-
-    ds = ds.map(to_example, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    padded_shapes = ([None, encoding.NUM_CLASSES], [None], [None])
-    boundaries = DEFAULT_BUCKET_BOUNDARIES if bucket_boundaries is None else tuple(
-        bucket_boundaries)
-    if boundaries:
-        ds = ds.bucket_by_sequence_length(
-            element_length_func=lambda x, y, w: tf.shape(y)[0],
-            bucket_boundaries=list(boundaries),
-            bucket_batch_sizes=[batch_size] * (len(boundaries) + 1),
-            padded_shapes=padded_shapes)
-    else:
-        ds = ds.padded_batch(batch_size, padded_shapes=padded_shapes)
-    return ds.prefetch(tf.data.AUTOTUNE)
+    from sequence_tutor_tf.training.sequence_dataset import make_sequence_dataset
+    checked = [encoding.check_events(m, f"melody {idx}") for idx, m in enumerate(melodies)]
+    return make_sequence_dataset(
+        checked, encoding.NUM_CLASSES, batch_size, skip_first_n_losses=skip_first_n_losses,
+        shuffle=shuffle, seed=seed, repeat=repeat,
+        bucket_boundaries=DEFAULT_BUCKET_BOUNDARIES if bucket_boundaries is None
+        else bucket_boundaries, max_length=max_length, what="melody")
 
 
 def unigram_nll(train_melodies, eval_melodies, smoothing=1.0, skip_first_n_losses=0):

@@ -9,6 +9,13 @@ from sequence_tutor_tf.music.priming import PRIMING_MODES
 from sequence_tutor_tf.music.rewards.modes import REWARD_MODES
 
 NOTE_RNN_TYPES = ("auto", "default", "basic_rnn")
+
+# The named settings of the music domain (TunerConfig values over its defaults, which are
+# rl_tuner_train.py's). `paper` is filled from the ablation in docs/results.md.
+SETTINGS = {
+    "code": {},
+    "paper": {"fix_quirks": True},
+}
 MAX_NOTES_IN_MELODY = 4096
 
 

@@ -19,7 +19,7 @@ def build_music_engine(config: TunerConfig, settings: MusicTuneSettings, q=None,
     domain = settings.make_domain()
     primer = make_music_primer(settings.priming_mode, q, np.random.default_rng(config.seed),
                                settings.midi_primer, settings.training_data_path,
-                               config.behaviour())
+                               config.original_behaviour())
     return RLEngine(q_network=q, prior=prior, domain=domain, primer=primer,
                     **config.engine_kwargs())
 
@@ -39,7 +39,7 @@ def run_record(config, settings, settings_name=None):
             "exploration_mode": config.exploration_mode,
             "stochastic_observations": config.stochastic_observations, "temperature": 1.0,
             "num_envs": config.num_envs, "updates_per_step": config.updates_per_step,
-            "behaviour": config.behaviour().to_dict(),
+            "behaviour": config.original_behaviour().to_dict(),
             "vocabulary": domain.vocabulary.metadata()}
 
 

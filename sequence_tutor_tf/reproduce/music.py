@@ -76,6 +76,7 @@ def pretrain_stage(output_dir, preset, seed, cache_dir=None):
 
 def tune_config(algorithm, preset, seed, settings="paper", fix_quirks=False):
     """The TunerConfig of one reproduction run: the named settings plus the preset's steps."""
+    from sequence_tutor_tf.music.tune_settings import SETTINGS
     from sequence_tutor_tf.rl.config import TunerConfig, settings_layer
     from sequence_tutor_tf.utils.dataclass_flags import resolve
     layer = {"algorithm": algorithm, "training_steps": preset.training_steps,
@@ -84,7 +85,7 @@ def tune_config(algorithm, preset, seed, settings="paper", fix_quirks=False):
              "seed": seed}
     if fix_quirks:
         layer["fix_quirks"] = True
-    return resolve(TunerConfig, settings_layer(settings), layer)
+    return resolve(TunerConfig, settings_layer(SETTINGS, settings), layer)
 
 
 def tune_stage(note_rnn_dir, run_dir, algorithm, preset, seed, fix_quirks=False,

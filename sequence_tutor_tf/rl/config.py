@@ -1,10 +1,10 @@
 """One tuning run's settings, validated once: the `tune` flags, tuner_config.json, `RLTuner`,
 `reproduce` and the benchmarks all derive from `TunerConfig` (and a domain's own settings).
 
-Two named settings (`--settings`): `code` is magenta's released rl_tuner_train.py exactly, its
-defects included; `paper` is the paper's method as its text describes it, the code's defects
-fixed, with the constants the ablation in docs/results.md supports. Flags the user gives win
-over either.
+Each domain names two settings (`--settings`, tables in music/tune_settings.py and
+molecules/tune_settings.py): `code`, the released code's behaviour exactly, defects included,
+and `paper`, the paper's method as its text describes it with the code's defects fixed. The
+defaults of the fields below are magenta's rl_tuner_train.py. Flags the user gives win.
 """
 import dataclasses
 import math
@@ -53,11 +53,16 @@ class TunerConfig:
         "(a second CPU core; the policy acts one batch of updates behind)"))
     eval_trials: int = dataclasses.field(default=100, metadata=_f(
         "sequences per evaluation (0 disables evaluation)"))
+    learning_rate: float = dataclasses.field(default=0.001, metadata=_f(
+        "Adam's learning rate (0.001: TF1 AdamOptimizer's default, which the original uses)"))
     hparams: str = dataclasses.field(default="", metadata=_f(
         "DQN hparam overrides, e.g. 'minibatch_size=64,discount_rate=0.95' (base: "
         "rl_tuner_train.py's, discount_rate=0.5)"))
     fix_quirks: bool = dataclasses.field(default=False, metadata=_f(
         "fix the original's defects (docs/differences/rl.md)"))
+    behaviour: str = dataclasses.field(default="", metadata=_f(
+        "single behaviour switches over --fix-quirks, e.g. 'g_trains_prior=false,"
+        "credit_greedy_action=true' (rl/behaviour.py names them)", metavar="SWITCHES"))
     jit: bool = dataclasses.field(default=True, metadata=_f(
         "compile the learner updates with XLA"))
     seed: int = dataclasses.field(default=0, metadata=_f("seed", no_flag=True))
@@ -77,9 +82,12 @@ class TunerConfig:
         except ValueError as e:
             raise ValueError(f"--hparams: {e}") from None
 
-    def behaviour(self):
+    def original_behaviour(self):
+        """The OriginalBehaviour switches: all faithful, all fixed (fix_quirks), then the single
+        switches of `behaviour`."""
         from sequence_tutor_tf.rl.behaviour import OriginalBehaviour
-        return OriginalBehaviour.fixed() if self.fix_quirks else OriginalBehaviour()
+        base = OriginalBehaviour.fixed() if self.fix_quirks else OriginalBehaviour()
+        return dataclasses.replace(base, **parse_switches(self.behaviour))
 
     def engine_kwargs(self):
         """The RLEngine arguments this configuration sets."""
@@ -88,14 +96,31 @@ class TunerConfig:
                     stochastic_observations=self.stochastic_observations,
                     num_envs=self.num_envs, updates_per_step=self.updates_per_step,
                     output_every_nth=self.output_every_nth, eval_num_trials=self.eval_trials,
-                    behaviour=self.behaviour(), seed=self.seed, jit_compile=self.jit,
-                    overlap_collection=self.overlap_collection)
+                    behaviour=self.original_behaviour(), seed=self.seed, jit_compile=self.jit,
+                    overlap_collection=self.overlap_collection,
+                    learning_rate=self.learning_rate)
 
     def to_dict(self):
         return dataclasses.asdict(self)
 
     def replace(self, **changes):
         return dataclasses.replace(self, **changes)
+
+
+def parse_switches(text):
+    """'a=true,b=false' -> {'a': True, 'b': False}, names checked against OriginalBehaviour."""
+    from sequence_tutor_tf.rl.behaviour import OriginalBehaviour
+    known = {f.name for f in dataclasses.fields(OriginalBehaviour)}
+    out = {}
+    for item in filter(None, (part.strip() for part in (text or "").split(","))):
+        name, _, value = item.partition("=")
+        name, value = name.strip(), value.strip().lower()
+        if name not in known:
+            raise ValueError(f"behaviour: unknown switch {name!r}; known: {sorted(known)}")
+        if value not in ("true", "false"):
+            raise ValueError(f"behaviour: {name} must be true or false, got {value!r}")
+        out[name] = value == "true"
+    return out
 
 
 def _check_int(name, value, low, high=None):
@@ -122,6 +147,9 @@ def check_config(c):
         raise ValueError(f"exploration-mode must be one of {list(EXPLORATION_MODES)}, got "
                          f"{c.exploration_mode!r}")
     _check_float("reward_scaler", c.reward_scaler, 0.0)
+    _check_float("learning_rate", c.learning_rate, 0.0, low_open=True)
+    if c.learning_rate > 1.0:
+        raise ValueError(f"learning-rate must be at most 1, got {c.learning_rate!r}")
     _check_int("training_steps", c.training_steps, 1)
     _check_int("exploration_steps", c.exploration_steps, 0)
     _check_int("output_every_nth", c.output_every_nth, 1)
@@ -134,19 +162,17 @@ def check_config(c):
         raise ValueError(f"hparams must be a string like 'minibatch_size=64', got "
                          f"{c.hparams!r}")
     c.dqn_hparams()
+    if not isinstance(c.behaviour, str):
+        raise ValueError(f"behaviour must be a string like 'g_trains_prior=false', got "
+                         f"{c.behaviour!r}")
+    parse_switches(c.behaviour)
 
 
-# The named settings. `code` is every default above; `paper` is filled from the ablation.
-SETTINGS = {
-    "code": {},
-    "paper": {"fix_quirks": True},
-}
-
-
-def settings_layer(name):
-    if name not in SETTINGS:
-        raise ValueError(f"--settings must be one of {sorted(SETTINGS)}, got {name!r}")
-    return dict(SETTINGS[name])
+def settings_layer(named, name):
+    """The TunerConfig values of setting `name` from a domain's table of named settings."""
+    if name not in named:
+        raise ValueError(f"--settings must be one of {sorted(named)}, got {name!r}")
+    return dict(named[name])
 
 
 def differences(stored, new, ignore=RESUMABLE_CHANGES):

@@ -57,6 +57,11 @@ class Domain(abc.ABC):
         Exploration draws and policy sampling respect it (policy.py, priming.py)."""
         return None
 
+    def exploration_actions(self):
+        """int32 ids a random exploration action is drawn from; None: every allowed action (or
+        the original music code's draw, which never picks the last class)."""
+        return None
+
     def sequence_metrics(self, sequences, lengths=None):
         """Optional summary statistics of finished sequences [N, T] (rows padded past
         `lengths`); {} by default."""

@@ -71,13 +71,15 @@ class RLEngine:
       eval_num_trials: compositions per evaluation (the original's evaluate_model default 100).
       overlap_collection: run each step's updates on a worker thread while the next step is
         collected (a second CPU core); the policy then acts one batch of updates behind.
+      learning_rate: Adam's (None: TF1 AdamOptimizer's 0.001, as the original).
     """
 
     def __init__(self, algorithm, q_network, prior, domain, dqn_hparams, primer=None,
                  reward_scaler=1.0, exploration_mode="egreedy",
                  stochastic_observations=False, num_envs=1, updates_per_step=None,
                  output_every_nth=1000, eval_num_trials=100, behaviour=None, seed=0,
-                 jit_compile=False, target_network=None, overlap_collection=False):
+                 jit_compile=False, target_network=None, overlap_collection=False,
+                 learning_rate=None):
         check_choice("algorithm", algorithm, ALGORITHMS)
         check_choice("exploration_mode", exploration_mode, EXPLORATION_MODES)
         self.hparams = validate_dqn_hparams(dqn_hparams)
@@ -108,7 +110,7 @@ class RLEngine:
         mask = domain.action_mask()
         self.learner = make_learner(algorithm, q_network, self.target_network, prior,
                                     self.hparams, self.behaviour, jit_compile=jit_compile,
-                                    action_mask=mask)
+                                    action_mask=mask, learning_rate=learning_rate)
         self.overlap_collection = bool(overlap_collection)
         acting_q, acting_prior, self._acting_pairs = q_network, prior, []
         if self.overlap_collection:
@@ -124,9 +126,11 @@ class RLEngine:
             sample_next_obs=(exploration_mode == "boltzmann" or self.stochastic_observations),
             credit_greedy_action=self.behaviour.credit_greedy_action, jit_compile=jit_compile,
             action_mask=mask)
+        explore = domain.exploration_actions()
+        if explore is None and mask is not None:
+            explore = allowed_actions(mask, domain.num_actions)
         self.random_notes = RandomTokenPrimer(
-            domain.num_actions, self.behaviour.random_note_excludes_last,
-            allowed=None if mask is None else allowed_actions(mask, domain.num_actions))
+            domain.num_actions, self.behaviour.random_note_excludes_last, allowed=explore)
         self.primer = primer or self.random_notes
         self.replay = ReplayBuffer(self.hparams.max_experience,
                                    transition_spec(q_network.state_size, prior.state_size))

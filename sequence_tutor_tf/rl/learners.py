@@ -229,12 +229,14 @@ LEARNERS = {"q": QLearner, "psi": PsiLearner, "g": GLearner, "pure_rl": PureRLLe
 
 
 def make_learner(algorithm, q_network, target_network, prior, dqn_hparams, behaviour=None,
-                 **kwargs):
+                 learning_rate=None, **kwargs):
     """The learner for `algorithm` configured from dqn_hparams and the behaviour switches."""
     from sequence_tutor_tf.rl.behaviour import OriginalBehaviour
     if algorithm not in LEARNERS:
         raise ValueError(f"algorithm must be one of {sorted(LEARNERS)}, got {algorithm!r}")
     behaviour = behaviour or OriginalBehaviour()
+    if learning_rate is not None:
+        kwargs.setdefault("optimizer", make_optimizer(learning_rate))
     return LEARNERS[algorithm](
         q_network, target_network, prior,
         discount_rate=dqn_hparams.discount_rate,

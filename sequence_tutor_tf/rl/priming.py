@@ -39,6 +39,19 @@ class RandomTokenPrimer:
         return self.random_notes(n, rng), zeros_q, zeros_r
 
 
+class TokenPrimer:
+    """Zero state and the same first token for every sequence: a BOS (the molecule `atoms`
+    vocabulary) or any start symbol."""
+
+    def __init__(self, token):
+        self.token = int(token)
+
+    def prime(self, n, rng, q_network, prior):
+        return (np.full(n, self.token, np.int32),
+                np.zeros((n, q_network.state_size), np.float32),
+                np.zeros((n, prior.state_size), np.float32))
+
+
 def _run_events(model, events):
     """Final state and argmax next event after feeding `events` [T] from the zero state."""
     from sequence_tutor_tf._tf import tf

@@ -9,9 +9,10 @@ ADAM_EPSILON = 1e-8
 CLIP_NORM = 5.0
 
 
-def make_optimizer():
-    """TF1 AdamOptimizer's defaults; the fused ResourceApplyAdam kernel, as in TF1."""
-    return keras.optimizers.legacy.Adam(learning_rate=ADAM_LEARNING_RATE, beta_1=0.9,
+def make_optimizer(learning_rate=ADAM_LEARNING_RATE):
+    """TF1 AdamOptimizer's defaults (the music original uses them; the molecule research code
+    sets 1e-4); the fused ResourceApplyAdam kernel, as in TF1."""
+    return keras.optimizers.legacy.Adam(learning_rate=learning_rate, beta_1=0.9,
                                         beta_2=0.999, epsilon=ADAM_EPSILON)
 
 

@@ -1,7 +1,7 @@
 """Command-line flags made from a settings dataclass, so that a setting is written down once.
 
 Each field's `metadata` may give `help`, `choices`, `type` (the argparse type) and `flag` (the
-option name; default `--field-name`). Flags default to None ("not given"), so a caller can layer
+option name; default `--field-name`). Absent flags leave no attribute ("not given"), so a caller can layer
 dataclass defaults, a named preset and the user's flags, in that order (`resolve`).
 """
 import argparse
@@ -24,7 +24,10 @@ def add_flags(parser, cls, skip=()):
             field.default_factory() if field.default_factory is not dataclasses.MISSING else None)
         help_text = meta.get("help", "")
         help_text = f"{help_text} (default: {default!r})" if help_text else f"default {default!r}"
-        kwargs = {"dest": field.name, "default": None, "help": help_text.replace("%", "%%")}
+        # SUPPRESS: an absent flag leaves no attribute (so `given` sees what was typed), and the
+        # help shows the field's own default instead of None.
+        kwargs = {"dest": field.name, "default": argparse.SUPPRESS,
+                  "help": help_text.replace("%", "%%")}
         if _is_bool(field):
             kwargs["action"] = argparse.BooleanOptionalAction
         else:

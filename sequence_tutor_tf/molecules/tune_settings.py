@@ -1,0 +1,52 @@
+"""The molecule domain's tuning settings, and its two named settings.
+
+`code` is the research code's final run ("update rl tuner train for final run", see
+molecule-facts.md): e-greedy with e = 0.01 from the start, train every 50 steps, minibatch 512,
+discount 0.95, replay 500,000, target rate 0.01, Adam 1e-4, reward_scaler 0.35, the prior frozen
+in G (its scores go through stop_gradient there), no terminal masking. `paper` is the same with
+terminal masking: a molecule's last token does not bootstrap from the next molecule's first
+state (docs/differences/molecules.md).
+"""
+import dataclasses
+from typing import Optional
+
+RESEARCH_HPARAMS = ("random_action_probability=0.01,train_every_nth=50,minibatch_size=512,"
+                    "discount_rate=0.95,max_experience=500000,target_network_update_rate=0.01")
+
+SETTINGS = {
+    "code": {"exploration_mode": "egreedy", "exploration_steps": 0, "hparams": RESEARCH_HPARAMS,
+             "learning_rate": 1e-4, "reward_scaler": 0.35, "training_steps": 2_500_000,
+             "behaviour": "g_trains_prior=false"},
+}
+SETTINGS["paper"] = dict(SETTINGS["code"],
+                         behaviour="g_trains_prior=false,discount_across_compositions=false")
+
+
+def _f(help_text, **meta):
+    return dict(meta, help=help_text)
+
+
+@dataclasses.dataclass(frozen=True)
+class MoleculeTuneSettings:
+    prior: Optional[str] = dataclasses.field(default=None, metadata=_f(
+        "SMILES prior to tune (required): a directory written by `pretrain --domain molecules`",
+        metavar="DIR"))
+    extra_reward: tuple = dataclasses.field(default=(), metadata=_f(
+        "add a user component to the reward of valid finished molecules: "
+        "'package.module:function' over a list of SMILES (repeatable; it runs code: trusted "
+        "inputs only)", append=True, metavar="SPEC"))
+    rdkit_workers: int = dataclasses.field(default=0, metadata=_f(
+        "processes scoring uncached SMILES prefixes with RDKit (0: in this process)"))
+
+    def __post_init__(self):
+        object.__setattr__(self, "extra_reward", tuple(self.extra_reward or ()))
+        if not self.prior:
+            raise ValueError("--prior is required: the SMILES prior directory to tune")
+        w = self.rdkit_workers
+        if isinstance(w, bool) or not isinstance(w, int) or not 0 <= w <= 64:
+            raise ValueError(f"--rdkit-workers must be an integer in 0..64, got {w!r}")
+
+    def to_dict(self):
+        values = dataclasses.asdict(self)
+        values["extra_reward"] = list(self.extra_reward)
+        return values
