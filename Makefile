@@ -7,6 +7,7 @@ DEMO_OUT ?= demo_output
 
 install:
 	$(PIP) install -q -e ".[test]"
+	$(PIP) install -q --no-deps molsets==0.3.1
 
 # magenta is the reference oracle of the parity tests; it pins TF 2.9, so no dependency resolution.
 install-magenta: install
@@ -18,3 +19,9 @@ demo: install
 
 test: install-magenta
 	TF_CPP_MIN_LOG_LEVEL=2 $(PYTHON) -m pytest -q tests
+
+# Optional: FluidSynth and a General MIDI soundfont, so music/audio.py renders WAVs with real
+# instruments instead of its sine fallback (Debian/Ubuntu; needs root).
+.PHONY: install-audio
+install-audio:
+	apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q fluidsynth fluid-soundfont-gm

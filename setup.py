@@ -28,6 +28,7 @@ setup(
         "matplotlib>=3.8,<4",
         "scipy>=1.11,<2",
         "tqdm>=4.66,<5",
+        "networkx>=3,<4",
     ],
     extras_require={"test": ["pytest>=8,<10"]},
     entry_points={"console_scripts": ["sequence-tutor=sequence_tutor_tf.cli.main:main"]},

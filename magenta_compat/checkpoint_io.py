@@ -18,7 +18,8 @@ def resolve_checkpoint(path):
     checkpoint (e.g. the paper's `note_rnn.ckpt`).
     """
     if os.path.isdir(path):
-        latest = tf.train.latest_checkpoint(path)
+        from sequence_tutor_tf.models.checkpoints import latest_checkpoint_inside
+        latest = latest_checkpoint_inside(path)   # refuses a state file pointing elsewhere
         if latest:
             return latest
         prefixes = {f[:-len(".index")] for f in glob.glob(os.path.join(path, "*.index"))}
@@ -36,16 +37,28 @@ def resolve_checkpoint(path):
                             f"prefix with a '.index' file)")
 
 
+def _damaged(path, error):
+    detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return ValueError(f"checkpoint {path} is truncated or corrupted ({detail[:300]}); replace "
+                      "it with a good copy")
+
+
 def read_shapes(path):
     """name -> shape tuple of every variable in the checkpoint at `path` (resolved)."""
-    reader = tf.train.load_checkpoint(path)
-    return {name: tuple(int(d) for d in shape)
-            for name, shape in reader.get_variable_to_shape_map().items()}
+    try:
+        reader = tf.train.load_checkpoint(path)
+        return {name: tuple(int(d) for d in shape)
+                for name, shape in reader.get_variable_to_shape_map().items()}
+    except (IndexError, tf.errors.OpError) as e:
+        raise _damaged(path, e) from None
 
 
 def read_arrays(path, names):
-    reader = tf.train.load_checkpoint(path)
-    return {name: np.asarray(reader.get_tensor(name)) for name in names}
+    try:
+        reader = tf.train.load_checkpoint(path)
+        return {name: np.asarray(reader.get_tensor(name)) for name in names}
+    except (IndexError, tf.errors.OpError) as e:   # "Read less bytes than requested"
+        raise _damaged(path, e) from None
 
 
 def write_checkpoint(arrays, prefix, write_version="V2", global_step=None):
@@ -57,7 +70,7 @@ def write_checkpoint(arrays, prefix, write_version="V2", global_step=None):
                     for i, (name, value) in enumerate(sorted(arrays.items()))}
         version = getattr(tf.compat.v1.train.SaverDef, write_version)
         saver = tf.compat.v1.train.Saver(var_list=var_list, write_version=version,
-                                         sharded=False)
+                                         sharded=False, save_relative_paths=True)
         with tf.compat.v1.Session(graph=graph) as session:
             session.run(tf.compat.v1.global_variables_initializer())
             return saver.save(session, prefix, global_step=global_step,

@@ -14,7 +14,11 @@ def inspect_checkpoint(path):
     if kind == "ours":
         from sequence_tutor_tf.models.note_rnn import read_model_config
         from sequence_tutor_tf.models.checkpoints import latest_note_rnn_checkpoint
-        report["config"] = read_model_config(path)
+        try:
+            report["config"] = read_model_config(path)
+        except ValueError as e:   # bad JSON, or not UTF-8
+            raise ValueError(f"{os.path.join(path, 'note_rnn_config.json')}: not a UTF-8 JSON "
+                             f"file ({e})") from None
         ckpt = latest_note_rnn_checkpoint(path)
         report["checkpoint"] = ckpt
         report["variables"] = sorted(checkpoint_io.read_shapes(ckpt).items())

@@ -51,14 +51,23 @@ def load_note_rnn_with_info(path, note_rnn_type="auto", checkpoint_scope="rnn_mo
         if note_rnn_type not in ("auto", info["config_id"]):
             raise ValueError(f"{path} is a {info['config_id']!r} bundle, but note_rnn_type="
                              f"{note_rnn_type!r} was asked for")
-        return model, info
+        return _checked(model, info, path)
     resolved = checkpoint_io.resolve_checkpoint(path)
     if note_rnn_type == "auto":
         note_rnn_type = _auto_type(checkpoint_io.read_shapes(resolved), checkpoint_scope)
     if note_rnn_type == naming.RL_TUNER:
-        return rl_tuner_format.load_rl_tuner_checkpoint(path, checkpoint_scope, hparams)
-    assert note_rnn_type in CONFIGS
-    return load_melody_rnn_checkpoint(path, note_rnn_type, hparams)
+        model, info = rl_tuner_format.load_rl_tuner_checkpoint(path, checkpoint_scope, hparams)
+    else:
+        assert note_rnn_type in CONFIGS
+        model, info = load_melody_rnn_checkpoint(path, note_rnn_type, hparams)
+    return _checked(model, info, resolved)
+
+
+def _checked(model, info, source):
+    """The loaded model, unless its weights hold NaN or inf (an error naming the variable)."""
+    from sequence_tutor_tf.models.checkpoints import check_finite_weights
+    check_finite_weights(model, source)
+    return model, info
 
 
 def load_note_rnn(path, note_rnn_type="auto", checkpoint_scope="rnn_model", hparams=None):

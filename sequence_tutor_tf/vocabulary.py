@@ -19,6 +19,7 @@ class Vocabulary(abc.ABC):
     bos = None
     eos = None
     pad = None
+    max_length = None   # tokens a model generates per sequence, EOS included (None: no limit)
 
     @property
     @abc.abstractmethod
@@ -43,6 +44,15 @@ class Vocabulary(abc.ABC):
         """{'bos': id, 'eos': id, 'pad': id} for the special tokens this vocabulary has."""
         return {k: v for k, v in (("bos", self.bos), ("eos", self.eos), ("pad", self.pad))
                 if v is not None}
+
+    @property
+    def fill_id(self):
+        """What fills a finished row: PAD where there is one, else EOS (else 0). Loss and
+        metric masks come from lengths, never from `ids == fill_id`: that id may be EOS."""
+        for token in (self.pad, self.eos):
+            if token is not None:
+                return token
+        return 0
 
     def check_ids(self, ids, what="tokens"):
         """`ids` as a 1-D int32 array, or ValueError naming the first id outside 0..size-1."""

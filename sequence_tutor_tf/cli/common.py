@@ -1,17 +1,28 @@
-"""Flags every subcommand shares: `--config`, `--seed`, `--output-dir`, logging, resolved config."""
+"""Flags every subcommand shares: `--config`, `--seed`, `--output-dir`, logging, resolved config;
+and the argparse types that check a value where it is typed (`finite_float`, `bounded_int`,
+`nonnegative_int`, `positive_int`, `seed_int`).
+
+TensorFlow-free at import time: the parser is built for `--help` without loading TensorFlow.
+"""
 import argparse
 import json
 import logging
+import math
 import os
 import sys
+
+from sequence_tutor_tf.cli.errors import UserError  # noqa: F401  (re-exported for commands)
+
+MAX_SEED = 2 ** 32 - 1
 
 
 def add_common_arguments(parser, output_dir_default=None, output_required=False):
     parser.add_argument("--config", metavar="FILE",
                         help="JSON file of settings (keys are flag names with underscores); "
                              "flags on the command line win over it")
-    parser.add_argument("--seed", type=int, default=0,
-                        help="seed for Python, NumPy and TensorFlow: same seed, same run")
+    parser.add_argument("--seed", type=seed_int, default=0,
+                        help=f"seed for Python, NumPy and TensorFlow (0..{MAX_SEED}): same seed, "
+                             "same run")
     parser.add_argument("--output-dir", default=output_dir_default, required=output_required,
                         help="directory for checkpoints, TensorBoard logs, plots and MIDI")
     parser.add_argument("--log-level", default="INFO",
@@ -32,12 +43,12 @@ def add_music_rule_arguments(parser):
 
 def add_thread_arguments(parser):
     """--intra-op-threads / --inter-op-threads: TensorFlow's CPU thread pools for this run."""
-    parser.add_argument("--intra-op-threads", type=int, default=0, metavar="N",
+    parser.add_argument("--intra-op-threads", type=bounded_int(0, 4096), default=0, metavar="N",
                         help="threads one TensorFlow op (or XLA computation) may split across; "
                              "0 = TensorFlow's default (all cores). The RL engine's ops are "
                              "small: for tune, 1 was 5-10%% faster on our 2-core CPU "
                              "(docs/performance.md)")
-    parser.add_argument("--inter-op-threads", type=int, default=0, metavar="N",
+    parser.add_argument("--inter-op-threads", type=bounded_int(0, 4096), default=0, metavar="N",
                         help="ops TensorFlow may run at once; 0 = TensorFlow's default")
 
 
@@ -54,16 +65,16 @@ def apply_thread_arguments(args):
             ("--inter-op-threads", args.inter_op_threads,
              pools.get_inter_op_parallelism_threads, pools.set_inter_op_parallelism_threads)):
         if value < 0:
-            raise SystemExit(f"{flag}: expected 0 (TensorFlow's default) or a positive number "
-                             f"of threads, got {value}")
+            raise UserError(f"{flag}: expected 0 (TensorFlow's default) or a positive number "
+                            f"of threads, got {value}")
         if value == 0 or getter() == value:
             continue
         try:
             setter(value)
         except RuntimeError:
-            raise SystemExit(f"{flag} {value}: TensorFlow is already running in this process "
-                             f"with {getter() or 'its default number of'} threads and cannot "
-                             "change them; run the command in a fresh process") from None
+            raise UserError(f"{flag} {value}: TensorFlow is already running in this process "
+                            f"with {getter() or 'its default number of'} threads and cannot "
+                            "change them; run the command in a fresh process") from None
     return pools.get_intra_op_parallelism_threads(), pools.get_inter_op_parallelism_threads()
 
 
@@ -92,8 +103,8 @@ def expand_config_file(parser, argv):
     try:
         with open(path, encoding="utf-8") as f:
             values = json.load(f)
-    except (OSError, json.JSONDecodeError) as e:
-        command.error(f"--config {path}: cannot read a JSON object ({e})")
+    except (OSError, ValueError) as e:   # ValueError: bad JSON, not UTF-8
+        command.error(f"--config {path}: cannot read a UTF-8 JSON object ({e})")
     if not isinstance(values, dict):
         command.error(f"--config {path}: expected a JSON object of settings, got "
                       f"{type(values).__name__}")
@@ -124,7 +135,14 @@ def _settings_to_flags(parser, values, path):
                 flags += [option, str(item)]
         elif isinstance(value, list):  # e.g. rnn_layer_sizes: [512, 512]
             flags += [option, ",".join(str(v) for v in value)]
-        elif value is not None:
+        elif value is None:
+            if action.default is not None:
+                parser.error(f"--config {path}: {key} is null; give a value or leave the key "
+                             f"out for the default ({action.default})")
+        elif isinstance(value, (dict, list)) or (isinstance(value, float)
+                                                 and not math.isfinite(value)):
+            parser.error(f"--config {path}: {key} must be a single finite value, got {value!r}")
+        else:
             flags += [option, str(value)]
     return flags
 
@@ -147,9 +165,26 @@ def setup_run(args, command):
     _log_thread_pools()
     from sequence_tutor_tf.utils.seeds import set_global_seed
     set_global_seed(args.seed)
-    if getattr(args, "output_dir", None):
-        os.makedirs(args.output_dir, exist_ok=True)
+    if getattr(args, "output_dir", None) is not None:
+        ensure_output_dir(args.output_dir)
         write_resolved_config(args, command)
+
+
+def ensure_output_dir(path, flag="--output-dir"):
+    """Creates `path` if needed; a UserError when it is empty, a file, or not writable."""
+    if not str(path).strip():
+        raise UserError(f"{flag} is empty: expected a directory name (use . for the working "
+                        "directory)")
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise UserError(f"{flag} {path}: is a file, expected a directory")
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as e:
+        raise UserError(f"{flag} {path}: cannot create the directory ({e.strerror or e})") \
+            from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise UserError(f"{flag} {path}: the directory is not writable")
+    return path
 
 
 _logged_pools = []
@@ -177,13 +212,71 @@ def write_resolved_config(args, command):
                       json.dumps(config, indent=2, default=str))
 
 
+def _type(name, function):
+    function.__name__ = name       # argparse names the type in its messages
+    return function
+
+
+def finite_float(min=None, max=None, min_inclusive=True, max_inclusive=True):
+    """An argparse type: a finite float (no nan or inf) within [min, max].
+
+    `finite_float(0, min_inclusive=False)` is a positive number; bounds of None are open.
+    The message states the accepted range: "expected a finite number > 0 and <= 1000, got 'inf'".
+    """
+    parts = []
+    if min is not None:
+        parts.append(f"{'>=' if min_inclusive else '>'} {min:g}")
+    if max is not None:
+        parts.append(f"{'<=' if max_inclusive else '<'} {max:g}")
+    wanted = "a finite number" + (" " + " and ".join(parts) if parts else "")
+
+    def parse(text):
+        try:
+            value = float(text)
+        except (TypeError, ValueError):
+            raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}")
+        if min is not None and (value < min or (value == min and not min_inclusive)):
+            raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}")
+        if max is not None and (value > max or (value == max and not max_inclusive)):
+            raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}")
+        return value
+    return _type("finite_float", parse)
+
+
+def bounded_int(min=None, max=None):
+    """An argparse type: an integer within [min, max] (bounds of None are open)."""
+    parts = ([f">= {min}"] if min is not None else []) + ([f"<= {max}"] if max is not None else [])
+    wanted = "an integer" + (" " + " and ".join(parts) if parts else "")
+
+    def parse(text):
+        try:
+            value = int(str(text).strip())
+        except (TypeError, ValueError):
+            raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}") from None
+        if (min is not None and value < min) or (max is not None and value > max):
+            raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}")
+        return value
+    return _type("bounded_int", parse)
+
+
+seed_int = _type("seed_int", bounded_int(0, MAX_SEED))
+nonnegative_int = _type("nonnegative_int", bounded_int(0, None))
+
+
+MAX_INT = 2 ** 31 - 1
+
+
 def positive_int(text):
+    """An argparse type: an integer 1..2**31-1 (step counts, sizes)."""
     try:
-        value = int(text)
-    except ValueError:
+        value = int(str(text).strip())
+    except (TypeError, ValueError):
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    if value <= 0 or value > MAX_INT:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive integer (1..{MAX_INT}), got {value}")
     return value
 
 
@@ -195,6 +288,10 @@ def int_list(text):
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"expected comma-separated integers like 512,512, got {text!r}") from None
-    if not values or min(values) <= 0:
-        raise argparse.ArgumentTypeError(f"expected positive integers, got {text!r}")
+    if not values or min(values) <= 0 or max(values) > MAX_LAYER_SIZE:
+        raise argparse.ArgumentTypeError(
+            f"expected positive integers (1..{MAX_LAYER_SIZE} units), got {text!r}")
     return values
+
+
+MAX_LAYER_SIZE = 65536

@@ -8,16 +8,26 @@ Printed: per file, each rule's reward summed over a composition (mean over its c
 then the statistics of rl_tuner_eval_metrics over all compositions, in the original's wording.
 `--format json` prints the same as JSON. With --output-dir, evaluate.json and each scored melody
 as MIDI (what was actually scored, after quantizing and transposing) are written there.
+
+`--domain molecules FILE --output-dir OUT` scores one SMILES file (.smi, .csv with a SMILES
+column, or .txt; one SMILES per line) with the RDKit rewards: OUT/molecules.csv has the columns
+smiles,valid,logp,sa,qed,ring_penalty,score, one row per input line in input order (property
+columns empty where invalid; score = 3 logP - 2 SA + 5 ring + 50 QED), and OUT/evaluate.json
+the paper's statistics and MOSES-style metrics (novelty against --train, Scaf/Frag against
+--reference, FCD only with the optional `fcd` package).
 """
+import argparse
 import json
 import logging
 import os
 import sys
 
-from sequence_tutor_tf.cli.common import (add_common_arguments, add_music_rule_arguments,
+from sequence_tutor_tf.cli.common import (UserError, add_common_arguments,
+                                          add_music_rule_arguments, nonnegative_int,
                                           positive_int, setup_run)
 
-HELP = "score MIDI / NoteSequence melodies with the music-theory rewards and the paper's metrics"
+HELP = ("score MIDI / NoteSequence melodies with the music-theory rewards, or SMILES with the "
+        "RDKit rewards (--domain molecules), and the paper's metrics")
 PROTO_EXTENSIONS = (".pb",)
 log = logging.getLogger("sequence_tutor_tf.evaluate")
 
@@ -25,7 +35,10 @@ log = logging.getLogger("sequence_tutor_tf.evaluate")
 def add_arguments(parser):
     from sequence_tutor_tf.music.rewards.modes import REWARD_MODES
     parser.add_argument("paths", nargs="+", metavar="PATH",
-                        help="MIDI files, NoteSequence .pb files or directories of them")
+                        help="MIDI files, NoteSequence .pb files or directories of them; with "
+                             "--domain molecules, one SMILES file")
+    parser.add_argument("--domain", choices=("music", "molecules"), default="music",
+                        help="what the files hold: melodies or SMILES")
     add_common_arguments(parser)
     parser.add_argument("--reward-mode", default="music_theory_all", choices=REWARD_MODES,
                         help="which rules to sum, as RLTuner's reward_mode")
@@ -42,6 +55,20 @@ def add_arguments(parser):
                         help="print a report or JSON")
     parser.add_argument("--per-step", action="store_true",
                         help="also give every step's reward per rule (JSON, and --output-dir)")
+    molecules = parser.add_argument_group("--domain molecules")
+    molecules.add_argument("--train", default="moses", metavar="SOURCE",
+                           help="training set for novelty: 'moses' (its train split), a SMILES "
+                                "file, or 'none'")
+    molecules.add_argument("--reference", default="moses-test", metavar="SOURCE",
+                           help="reference set of the scaffold / fragment similarities: "
+                                "'moses-test', a SMILES file, or 'none'")
+    molecules.add_argument("--reference-size", type=nonnegative_int, default=10000, metavar="N",
+                           help="seeded subsample of --reference (0: all; the full MOSES test "
+                                "set takes minutes once, then comes from the cache)")
+    molecules.add_argument("--check-characters", action=argparse.BooleanOptionalAction,
+                           default=True,
+                           help="reject characters outside the research code's 35-character "
+                                "SMILES vocabulary")
 
 
 def find_inputs(paths):
@@ -111,7 +138,56 @@ def _report_text(results, stat_dict, args, tonic):
     return "\n".join(lines) + "\n" + stats_report(stat_dict)
 
 
+def read_molecule_inputs(args):
+    """The SMILES to score; bad input (file, characters, --extra-reward) is a UserError or
+    ValueError (exit 2), raised before anything is logged so the message is the only line."""
+    from sequence_tutor_tf.molecules import evaluation
+    from sequence_tutor_tf.molecules.rewards import check_component
+    if len(args.paths) != 1:
+        raise UserError(f"--domain molecules takes one SMILES file, got {len(args.paths)} "
+                        "paths")
+    for spec in args.extra_reward:       # a typo fails before any scoring
+        check_component(spec)
+    return evaluation.read_evaluation_file(args.paths[0], args.check_characters)
+
+
+def run_molecules(args, smiles):
+    """--domain molecules: see the module docstring."""
+    import time
+    from sequence_tutor_tf.molecules import evaluation
+    from sequence_tutor_tf.utils.files import atomic_write_text
+    start = time.perf_counter()
+    train = evaluation.load_train_set(args.train)
+    reference = evaluation.load_reference(args.reference, args.reference_size, args.seed)
+    properties, summary = evaluation.evaluate_smiles(smiles, train, reference,
+                                                     args.extra_reward, seed=args.seed)
+    report = {"file": args.paths[0], "num_lines": len(smiles), "train": args.train,
+              "reference": args.reference,
+              "reference_size": None if reference is None else reference["size"],
+              **summary, "seconds": round(time.perf_counter() - start, 3)}
+    report = evaluation.jsonable(report)
+    if args.output_dir:
+        atomic_write_text(os.path.join(args.output_dir, "molecules.csv"),
+                          evaluation.molecules_csv(smiles, properties))
+        atomic_write_text(os.path.join(args.output_dir, "evaluate.json"),
+                          json.dumps(report, indent=1))
+    if args.format == "json":
+        print(json.dumps(report, indent=1))
+    else:
+        stats, moses_metrics = report["paper_statistics"], report["moses_metrics"]
+        lines = [f"{args.paths[0]}: {len(smiles)} SMILES"]
+        lines += [f"  {k}: {v}" for k, v in stats.items()]
+        lines.append("MOSES-style metrics:")
+        lines += [f"  {k}: {v}" for k, v in moses_metrics.items()]
+        print("\n".join(lines))
+    return 0
+
+
 def run(args):
+    if args.domain == "molecules":
+        smiles = read_molecule_inputs(args)
+        setup_run(args, "evaluate")
+        return run_molecules(args, smiles)
     setup_run(args, "evaluate")
     import numpy as np
     from sequence_tutor_tf.music import encoding, metrics

@@ -5,28 +5,27 @@ generated steps, 16th notes), `--primer-melody` takes note_seq.Melody values ("[
 67, -2]": -2 = no event, -1 = note off), `--primer-midi` a MIDI file, and without a primer the
 melody starts on middle C. Each output is written as NAME.mid and its NoteSequence as NAME.pb.
 """
-import argparse
 import ast
 import json
 import logging
 import os
-import sys
 
-from sequence_tutor_tf.cli.common import add_common_arguments, positive_int, setup_run
+from sequence_tutor_tf.cli.common import (UserError, add_common_arguments, bounded_int,
+                                          finite_float, setup_run)
 
 HELP = "generate melodies (MIDI + NoteSequence) from a checkpoint or an exported SavedModel"
 DEFAULT_PRIMER = [60]  # magenta: "No priming sequence specified. Defaulting to a single middle C."
 log = logging.getLogger("sequence_tutor_tf.generate")
 
-
-def positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {value}")
-    return value
+# Limits, stated in --help: a melody of MAX_STEPS 16th notes is 40 minutes at 120 qpm; MIDI's
+# tempo field (microseconds per quarter, 24 bits) holds 3.6..60,000,000 qpm, and outside
+# MIN_QPM..MAX_QPM a player's clock is meaningless; temperatures outside MIN..MAX_TEMPERATURE
+# overflow float32 logits or are indistinguishable from argmax / uniform.
+MAX_STEPS = 20000
+MAX_OUTPUTS = 10000
+MAX_PRIMER_CHARS = 200000
+MIN_QPM, MAX_QPM = 4.0, 1000.0
+MIN_TEMPERATURE, MAX_TEMPERATURE = 1e-3, 1e3
 
 
 def add_arguments(parser):
@@ -34,30 +33,40 @@ def add_arguments(parser):
                         metavar="DIR", help="exported SavedModel, RL Tuner run directory or Note "
                                             "RNN checkpoint directory")
     add_common_arguments(parser, output_required=True)
-    parser.add_argument("--num-outputs", type=positive_int, default=10,
-                        help="number of melodies; one MIDI file each")
-    parser.add_argument("--num-steps", type=positive_int, default=128,
-                        help="total length in 16th-note steps: primer + generated steps")
+    parser.add_argument("--num-outputs", type=bounded_int(1, MAX_OUTPUTS), default=10,
+                        help=f"number of melodies (1..{MAX_OUTPUTS}); one MIDI file each")
+    parser.add_argument("--num-steps", type=bounded_int(2, MAX_STEPS), default=128,
+                        help=f"total length in 16th-note steps: primer + generated steps "
+                             f"(2..{MAX_STEPS})")
     parser.add_argument("--primer-melody", default="",
                         help="note_seq.Melody event values, e.g. \"[60, -2, 60, -2, 67, -2]\" "
-                             "(-2 = no event, -1 = note off); default: a single middle C")
+                             "(-2 = no event, -1 = note off), shorter than --num-steps; "
+                             "default: a single middle C")
     parser.add_argument("--primer-midi", default="",
-                        help="MIDI file whose first monophonic melody primes the model")
-    parser.add_argument("--temperature", type=positive_float, default=1.0,
-                        help="divides the logits before sampling: >1 more random, <1 less")
+                        help="MIDI file whose first monophonic melody primes the model "
+                             "(its melody must be shorter than --num-steps)")
+    parser.add_argument("--temperature",
+                        type=finite_float(MIN_TEMPERATURE, MAX_TEMPERATURE), default=1.0,
+                        help=f"divides the logits before sampling: >1 more random, <1 less "
+                             f"({MIN_TEMPERATURE:g}..{MAX_TEMPERATURE:g})")
     parser.add_argument("--argmax", action="store_true",
                         help="take the most probable event at every step instead of sampling")
-    parser.add_argument("--qpm", type=positive_float, default=None,
-                        help="tempo of the output; default: the primer MIDI's, else the model's "
-                             "(80, the RL Tuner's)")
+    parser.add_argument("--qpm", type=finite_float(MIN_QPM, MAX_QPM), default=None,
+                        help=f"tempo of the output in quarter notes per minute "
+                             f"({MIN_QPM:g}..{MAX_QPM:g}); default: the primer MIDI's, else "
+                             "the model's (80, the RL Tuner's)")
 
 
 def parse_primer_melody(text):
     """Magenta's --primer_melody syntax -> list of Melody event values."""
+    if len(text) > MAX_PRIMER_CHARS:
+        raise ValueError(f"--primer-melody: {len(text)} characters; a primer must be shorter "
+                         f"than --num-steps (at most {MAX_STEPS} events)")
     try:
         values = ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        raise ValueError(f"--primer-melody {text!r}: expected a Python list of ints like "
+    except (ValueError, SyntaxError, TypeError, RecursionError, MemoryError):
+        shown = text if len(text) <= 60 else text[:60] + "..."
+        raise ValueError(f"--primer-melody {shown!r}: expected a Python list of ints like "
                          "\"[60, -2, 60, -2, 67, -2]\"") from None
     if isinstance(values, int):
         values = [values]
@@ -65,6 +74,9 @@ def parse_primer_melody(text):
             or not all(isinstance(v, int) and not isinstance(v, bool) for v in values)):
         raise ValueError(f"--primer-melody {text!r}: expected a non-empty list of ints "
                          "(MIDI pitches, -1 = note off, -2 = no event)")
+    if len(values) > MAX_STEPS:
+        raise ValueError(f"--primer-melody: {len(values)} events; a primer must be shorter "
+                         f"than --num-steps (at most {MAX_STEPS})")
     bad = [v for v in values if v < -2]
     if bad:
         raise ValueError(f"--primer-melody {text!r}: {bad[0]} is not a Melody event (MIDI pitch, "
@@ -76,7 +88,7 @@ def primer_events(args):
     """(class indices of the primer, qpm found in a primer MIDI or None)."""
     from sequence_tutor_tf.music import encoding
     if args.primer_melody and args.primer_midi:
-        raise ValueError("give --primer-melody or --primer-midi, not both")
+        raise UserError("give --primer-melody or --primer-midi, not both")
     if args.primer_midi:
         import note_seq
         if not os.path.isfile(args.primer_midi):
@@ -98,6 +110,19 @@ def primer_events(args):
         raise ValueError(f"--primer-melody: {e}") from None
 
 
+def _usable_qpm(value):
+    """A tempo from a primer MIDI or a model's metadata, if it is one MIDI can hold."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    if not MIN_QPM <= value <= MAX_QPM:
+        if value:
+            log.warning("ignoring tempo %r qpm (outside %g..%g)", value, MIN_QPM, MAX_QPM)
+        return None
+    return value
+
+
 def write_outputs(events, output_dir, qpm):
     """One NAME.mid + NAME.pb per row; returns the MIDI paths."""
     import note_seq
@@ -116,20 +141,19 @@ def write_outputs(events, output_dir, qpm):
 
 
 def run(args):
+    if not os.path.exists(args.checkpoint):
+        raise UserError(f"--checkpoint {args.checkpoint}: no such directory")
     setup_run(args, "generate")
     import numpy as np
     from sequence_tutor_tf.export.runner import load_generator
-    try:
-        primer, primer_qpm = primer_events(args)
-        if len(primer) >= args.num_steps:
-            raise ValueError(f"the primer is {len(primer)} steps long but --num-steps "
-                             f"{args.num_steps} is the total length (primer + generated); "
-                             "raise --num-steps")
-        generator = load_generator(args.checkpoint)
-    except (FileNotFoundError, ValueError) as e:
-        print(f"sequence-tutor generate: error: {e}", file=sys.stderr)
-        return 2
-    qpm = args.qpm or primer_qpm or float(generator.metadata.get("qpm", 80.0))
+    primer, primer_qpm = primer_events(args)
+    if len(primer) >= args.num_steps:
+        raise UserError(f"the primer is {len(primer)} steps long but --num-steps "
+                        f"{args.num_steps} is the total length (primer + generated); "
+                        "raise --num-steps")
+    generator = load_generator(args.checkpoint)
+    qpm = args.qpm or _usable_qpm(primer_qpm) or _usable_qpm(generator.metadata.get("qpm")) \
+        or 80.0
     batch = np.tile(primer[None, :], [args.num_outputs, 1])
     events = generator.generate(batch, args.num_steps - len(primer), args.temperature,
                                 sample=not args.argmax, seed=args.seed)

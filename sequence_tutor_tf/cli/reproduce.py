@@ -16,12 +16,15 @@ HELP = "reproduce the paper's music results (table, plots, MIDI, report.md)"
 
 
 def add_arguments(parser):
-    parser.add_argument("experiment", choices=["music"], help="which experiment to reproduce")
-    add_common_arguments(parser, output_dir_default="runs/reproduce_music")
+    parser.add_argument("experiment", choices=["music", "molecules"],
+                        help="which experiment to reproduce: the melodies (Table 1) or the "
+                             "SMILES molecules")
+    add_common_arguments(parser)   # --output-dir default: runs/reproduce_EXPERIMENT
     parser.add_argument("--quick", action="store_true",
                         help="the quick preset: small corpus, 20,000 tuning steps, one seed")
-    parser.add_argument("--algorithms", default="q,psi,g",
-                        help="comma-separated algorithms to tune (q, psi, g, pure_rl)")
+    parser.add_argument("--algorithms", default=None,
+                        help="comma-separated algorithms to tune (q, psi, g, pure_rl; default "
+                             "q,psi,g for music, all four for molecules)")
     parser.add_argument("--seeds", type=positive_int, default=None,
                         help="seeds per algorithm (default: 3, or 1 with --quick)")
     parser.add_argument("--note-rnn", default=None, metavar="DIR",
@@ -60,9 +63,37 @@ def resolve_preset(args):
     return dataclasses.replace(preset, **{k: v for k, v in overrides.items() if v is not None})
 
 
+def run_molecules(args):
+    from sequence_tutor_tf.reproduce.molecules import COLUMNS, PRESETS, reproduce_molecules
+    algorithms = [a.strip() for a in (args.algorithms or "q,psi,g,pure_rl").split(",")
+                  if a.strip()]
+    unknown = [a for a in algorithms if a not in COLUMNS or a == "mle"]
+    if unknown or not algorithms:
+        raise ValueError(f"--algorithms: unknown {unknown}; choose from q, psi, g, pure_rl")
+    if args.settings == "both" or args.fix_quirks or args.note_rnn or args.corpus:
+        raise ValueError("reproduce molecules: --settings both, --fix-quirks, --note-rnn and "
+                         "--corpus are music's flags (the molecule settings are paper or code)")
+    preset = PRESETS["quick" if args.quick else "paper"]
+    overrides = {"seeds": args.seeds, "pretrain_steps": args.pretrain_steps,
+                 "training_steps": args.training_steps,
+                 "eval_samples": args.eval_compositions, "num_envs": args.num_envs}
+    preset = dataclasses.replace(preset, **{k: v for k, v in overrides.items() if v is not None})
+    if preset.pretrain_steps_per_epoch > preset.pretrain_steps:
+        preset = dataclasses.replace(preset, pretrain_steps_per_epoch=preset.pretrain_steps)
+    setup_run(args, "reproduce")
+    path = reproduce_molecules(args.output_dir, preset, algorithms, seed=args.seed,
+                               settings=args.settings, cache_dir=args.cache_dir,
+                               progress=lambda text: print(text, flush=True))
+    print(f"report: {path}")
+    return 0
+
+
 def run(args):
+    args.output_dir = args.output_dir or f"runs/reproduce_{args.experiment}"
+    if args.experiment == "molecules":
+        return run_molecules(args)
     from sequence_tutor_tf.reproduce.music import ALGORITHM_COLUMNS, reproduce_music
-    algorithms = [a.strip() for a in args.algorithms.split(",") if a.strip()]
+    algorithms = [a.strip() for a in (args.algorithms or "q,psi,g").split(",") if a.strip()]
     unknown = [a for a in algorithms if a not in ALGORITHM_COLUMNS]
     if unknown or not algorithms:
         raise ValueError(f"--algorithms: unknown {unknown}; choose from "

@@ -84,12 +84,12 @@ def _domain_settings(args):
 
 def configs_from_args(args):
     """(TunerConfig, domain settings) from the flags over the named settings of the domain."""
-    from sequence_tutor_tf.rl.config import TunerConfig, settings_layer
+    from sequence_tutor_tf.rl.config import TunerConfig, layer_over, settings_layer
     from sequence_tutor_tf.utils.dataclass_flags import given, resolve
     settings_cls, named = _domain_settings(args)
     flags = given(args, TunerConfig)
     flags["seed"] = args.seed
-    config = resolve(TunerConfig, settings_layer(named, args.settings), flags)
+    config = resolve(TunerConfig, layer_over(settings_layer(named, args.settings), flags))
     settings = resolve(settings_cls, given(args, settings_cls))
     return config, settings
 

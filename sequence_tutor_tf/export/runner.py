@@ -40,6 +40,11 @@ class MelodyGenerator:
         self._keep_alive = keep_alive  # a loaded SavedModel's signatures need it alive
 
     def generate(self, primer, num_steps, temperature=1.0, sample=True, seed=0):
+        import math
+        if not (math.isfinite(float(temperature)) and float(temperature) >= 1e-3):
+            raise ValueError(f"temperature must be a finite number >= 0.001, got {temperature!r}")
+        if not 0 <= int(num_steps) < 2 ** 31:
+            raise ValueError(f"num_steps must be 0..2**31-1, got {num_steps!r}")
         primer = np.asarray(primer, np.int32)
         if primer.ndim != 2 or primer.shape[1] < 1:
             raise ValueError(f"primer: expected int event indices of shape [batch, >=1], got "

@@ -23,16 +23,57 @@ def build_policy(source_dir):
     return MelodyPolicy(source, build_metadata(source))
 
 
+def is_previous_export(path):
+    """True when `path` is a SavedModel directory this module wrote (its metadata asset says so)."""
+    from sequence_tutor_tf.export.metadata import FORMAT
+    meta = os.path.join(path, METADATA_ASSET)
+    if not (os.path.isdir(path) and os.path.isfile(meta)
+            and os.path.isfile(os.path.join(path, "saved_model.pb"))):
+        return False
+    try:
+        with open(meta, encoding="utf-8") as f:
+            return json.load(f).get("format") == FORMAT
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def check_out_dir(source_dir, out_dir, overwrite):
+    """Raises unless writing `out_dir` is safe: it is new or empty, or (with `overwrite`) a
+    previous export; never the source, a directory above it, or the working directory."""
+    from sequence_tutor_tf.utils.files import inside_directory
+    if not str(out_dir).strip():
+        raise ValueError("--out is empty: expected a directory to write the SavedModel to")
+    out_abs = os.path.abspath(out_dir)
+    if os.path.exists(source_dir) and inside_directory(source_dir, out_abs, allow_root=True):
+        raise ValueError(f"--out {out_dir}: it is, or holds, the source --checkpoint "
+                         f"{source_dir}; choose a directory outside it")
+    if inside_directory(os.getcwd(), out_abs, allow_root=True):
+        raise ValueError(f"--out {out_dir}: it is, or holds, the working directory; choose a "
+                         "new directory for the SavedModel")
+    if not os.path.exists(out_abs):
+        return
+    if not os.path.isdir(out_abs):
+        raise FileExistsError(f"--out {out_dir} is a file; choose a new directory")
+    if not os.listdir(out_abs):
+        return
+    if not overwrite:
+        raise FileExistsError(f"--out {out_dir} already exists and is not empty; choose a new "
+                              "directory or pass overwrite=True (--overwrite)")
+    if not is_previous_export(out_abs):
+        raise FileExistsError(
+            f"--out {out_dir} already exists and is not a previous export (no "
+            f"{METADATA_ASSET} of ours beside saved_model.pb); --overwrite only replaces "
+            "an earlier `sequence-tutor export`, so nothing was deleted")
+
+
 def export_saved_model(source_dir, out_dir, overwrite=False):
     """Exports the policy at `source_dir` (run dir or Note RNN dir) to `out_dir`; returns it.
 
-    Raises FileExistsError if `out_dir` exists and is not empty, unless `overwrite`.
+    Raises FileExistsError if `out_dir` exists and is not empty, unless `overwrite` and it holds
+    a previous export; ValueError if it is, or holds, the source or the working directory.
     """
+    check_out_dir(source_dir, out_dir, overwrite)
     out_dir = os.path.abspath(out_dir)
-    if os.path.exists(out_dir) and (not os.path.isdir(out_dir) or os.listdir(out_dir)):
-        if not overwrite:
-            raise FileExistsError(f"--out {out_dir} already exists and is not empty; choose a new "
-                                  "directory or pass overwrite=True (--overwrite)")
     policy = build_policy(source_dir)
     parent = os.path.dirname(out_dir)
     os.makedirs(parent, exist_ok=True)
@@ -44,7 +85,11 @@ def export_saved_model(source_dir, out_dir, overwrite=False):
         with open(os.path.join(tmp, METADATA_ASSET), "w", encoding="utf-8") as f:
             json.dump(metadata, f, indent=2, sort_keys=True)
         if os.path.exists(out_dir):
-            shutil.rmtree(out_dir) if os.path.isdir(out_dir) else os.remove(out_dir)
+            check_out_dir(source_dir, out_dir, overwrite)   # unchanged while we exported?
+            if os.listdir(out_dir):
+                shutil.rmtree(out_dir)
+            else:
+                os.rmdir(out_dir)
         os.replace(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -39,8 +39,8 @@ def _read_json_object(path):
     try:
         with open(path, encoding="utf-8") as f:
             value = json.load(f)
-    except json.JSONDecodeError as e:
-        raise ValueError(f"{path}: not valid JSON ({e})") from None
+    except ValueError as e:   # JSONDecodeError, UnicodeDecodeError
+        raise ValueError(f"{path}: not valid UTF-8 JSON ({e})") from None
     if not isinstance(value, dict):
         raise ValueError(f"{path}: expected a JSON object, got {type(value).__name__}")
     return value
@@ -55,11 +55,8 @@ def _load_network(directory, what):
         model, _ = load_note_rnn(directory)
     except FileNotFoundError as e:
         raise FileNotFoundError(f"{what}: {e}") from None
-    except ValueError as e:
-        detail = str(e)
-        if "does not match" not in detail:  # e.g. a variable of another shape
-            detail = f"the checkpoint does not match its {CONFIG_FILE_NAME}: {detail}"
-        raise ValueError(f"{what}: {detail}") from None
+    except ValueError as e:   # load_note_rnn's messages name the file and what is wrong
+        raise ValueError(f"{what}: {e}") from None
     if model.input_size != model.num_classes:
         raise ValueError(
             f"{what} ({directory}) takes {model.input_size}-wide inputs but has "

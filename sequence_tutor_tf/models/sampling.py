@@ -1,4 +1,6 @@
 """Sampling event sequences from a Note RNN through its batched `step` API."""
+import math
+
 import numpy as np
 
 from sequence_tutor_tf._tf import tf
@@ -10,8 +12,9 @@ def sample_events(model, num_samples, num_steps, primer_events=None, temperature
 
     Without a primer each sample starts from one uniformly random pitch event (2..37).
     """
-    if temperature <= 0:
-        raise ValueError(f"temperature must be > 0, got {temperature}")
+    if not (isinstance(temperature, (int, float)) and math.isfinite(temperature)
+            and temperature >= 1e-3):
+        raise ValueError(f"temperature must be a finite number >= 0.001, got {temperature!r}")
     rng = np.random.default_rng(seed)
     if primer_events is None or len(primer_events) == 0:
         primer = rng.integers(2, model.num_classes, size=(num_samples, 1))

@@ -69,7 +69,7 @@ def training_sequences(smiles, vocabulary, seed=0):
 
 def train_prior(train_smiles, val_smiles, vocabulary, output_dir, num_training_steps=3000,
                 steps_per_epoch=300, rnn_layer_sizes=(100,), batch_size=128, seed=0,
-                strategy=None, verbose=1):
+                strategy=None, verbose=1, state=None):
     """Trains (or resumes, or finds finished) a SMILES prior; returns training.mle's MLEResult."""
     from sequence_tutor_tf.training.mle import train_note_rnn
     from sequence_tutor_tf.training.sequence_dataset import make_sequence_dataset
@@ -82,7 +82,7 @@ def train_prior(train_smiles, val_smiles, vocabulary, output_dir, num_training_s
                                 vocabulary.size, hp.batch_size, shuffle=False,
                                 max_length=length, what="molecule")
     return train_note_rnn(train, val, hp, output_dir, num_training_steps, steps_per_epoch,
-                          strategy=strategy, verbose=verbose,
+                          strategy=strategy, verbose=verbose, state=state,
                           extra_config={"domain": "molecules",
                                         "vocabulary": vocabulary.metadata()})
 

@@ -36,7 +36,8 @@ class MoleculeTuneSettings:
         "'package.module:function' over a list of SMILES (repeatable; it runs code: trusted "
         "inputs only)", append=True, metavar="SPEC"))
     rdkit_workers: int = dataclasses.field(default=0, metadata=_f(
-        "processes scoring uncached SMILES prefixes with RDKit (0: in this process)"))
+        "processes scoring uncached SMILES prefixes with RDKit (0: in this process)", low=0,
+        high=64))
 
     def __post_init__(self):
         object.__setattr__(self, "extra_reward", tuple(self.extra_reward or ()))

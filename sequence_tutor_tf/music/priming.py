@@ -3,7 +3,6 @@
 
 The primers themselves know no music (rl/priming.py); this module reads the files.
 """
-from sequence_tutor_tf.music.encoding import NUM_CLASSES
 from sequence_tutor_tf.rl.priming import CorpusPrimer, RandomTokenPrimer, SequencePrimer
 
 PRIMING_MODES = ("random_note", "single_midi", "random_midi")
@@ -25,6 +24,7 @@ def read_midi_primer(midi_primer):
 def make_music_primer(priming_mode, q_network, rng, midi_primer=None, training_data=None,
                       behaviour=None):
     """The primer for one of the original's priming modes."""
+    from sequence_tutor_tf.music.encoding import NUM_CLASSES
     from sequence_tutor_tf.rl.behaviour import OriginalBehaviour
     from sequence_tutor_tf.rl.hparams import check_choice
     check_choice("priming_mode", priming_mode, PRIMING_MODES)

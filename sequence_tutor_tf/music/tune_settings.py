@@ -43,7 +43,8 @@ class MusicTuneSettings:
     training_data_path: Optional[str] = dataclasses.field(default=None, metadata=_f(
         "melodies for --priming-mode random_midi", metavar="PATH"))
     num_notes_in_melody: int = dataclasses.field(default=32, metadata=_f(
-        f"16th-note events per composition (1..{MAX_NOTES_IN_MELODY})"))
+        f"16th-note events per composition (1..{MAX_NOTES_IN_MELODY})", low=1,
+        high=MAX_NOTES_IN_MELODY))
     magenta_bugs: bool = dataclasses.field(default=True, metadata=_f(
         "reproduce the original's reward numbers bug for bug (special-event labels, uncounted "
         "in-key thirds); see docs/differences/rewards.md"))

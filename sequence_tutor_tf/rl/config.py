@@ -30,21 +30,21 @@ class TunerConfig:
         "(Q on the task reward alone)", choices=ALGORITHMS))
     reward_scaler: float = dataclasses.field(default=0.1, metadata=_f(
         "weight of the task reward in r = log p_prior(a|s) + reward_scaler * r_task (1/c in the "
-        "paper)"))
+        "paper)", low=0.0))
     training_steps: int = dataclasses.field(default=1_000_000, metadata=_f(
-        "environment steps in all (a rerun extends a finished run to this many)"))
+        "environment steps in all (a rerun extends a finished run to this many)", low=1))
     exploration_steps: int = dataclasses.field(default=500_000, metadata=_f(
         "steps over which egreedy's random-action probability anneals from 1.0 (boltzmann "
-        "samples instead)"))
+        "samples instead)", low=0))
     exploration_mode: str = dataclasses.field(default="boltzmann", metadata=_f(
         "egreedy or boltzmann (sample the next token from the policy's softmax)",
         choices=EXPLORATION_MODES))
     stochastic_observations: bool = dataclasses.field(default=False, metadata=_f(
         "sample the next observation from the policy even under egreedy (the original's flag)"))
     output_every_nth: int = dataclasses.field(default=50_000, metadata=_f(
-        "steps between evaluations, reward batches and checkpoints"))
+        "steps between evaluations, reward batches and checkpoints", low=1))
     num_envs: int = dataclasses.field(default=256, metadata=_f(
-        "sequences played in parallel (1 = the original's schedule)"))
+        "sequences played in parallel (1 = the original's schedule)", low=1))
     updates_per_step: Optional[float] = dataclasses.field(default=None, metadata=_f(
         "learner updates per env step, e.g. 0.2 or 1/64 (None: 1/train_every_nth)",
         no_flag=True))
@@ -52,9 +52,10 @@ class TunerConfig:
         "run each step's learner updates on a worker thread while the next step is collected "
         "(a second CPU core; the policy acts one batch of updates behind)"))
     eval_trials: int = dataclasses.field(default=100, metadata=_f(
-        "sequences per evaluation (0 disables evaluation)"))
+        "sequences per evaluation (0 disables evaluation)", low=0))
     learning_rate: float = dataclasses.field(default=0.001, metadata=_f(
-        "Adam's learning rate (0.001: TF1 AdamOptimizer's default, which the original uses)"))
+        "Adam's learning rate (0.001: TF1 AdamOptimizer's default, which the original uses)",
+        low=0.0, low_open=True, high=1.0))
     hparams: str = dataclasses.field(default="", metadata=_f(
         "DQN hparam overrides, e.g. 'minibatch_size=64,discount_rate=0.95' (base: "
         "rl_tuner_train.py's, discount_rate=0.5)"))
@@ -173,6 +174,22 @@ def settings_layer(named, name):
     if name not in named:
         raise ValueError(f"--settings must be one of {sorted(named)}, got {name!r}")
     return dict(named[name])
+
+
+# Settings that are lists of overrides: a user's value adds to the named setting's instead of
+# replacing it (`--hparams minibatch_size=64` under molecules' settings keeps their discount).
+ADDITIVE = ("hparams", "behaviour")
+
+
+def layer_over(base, over):
+    """`over` on top of `base` (dicts of TunerConfig values), the ADDITIVE ones joined."""
+    out = dict(base)
+    for key, value in over.items():
+        if key in ADDITIVE and out.get(key) and value:
+            out[key] = f"{out[key]},{value}"
+        else:
+            out[key] = value
+    return out
 
 
 def differences(stored, new, ignore=RESUMABLE_CHANGES):

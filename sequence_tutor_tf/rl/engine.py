@@ -137,7 +137,8 @@ class RLEngine:
         self._background = BackgroundUpdates(self.learner) if self.overlap_collection else None
         self.task_reward = domain.make_task_reward(self.num_envs,
                                                    prior_in_reward=prior_in_reward(algorithm))
-        self._add_prior = prior_in_reward(algorithm) and self.task_reward.adds_prior
+        self._add_prior = prior_in_reward(algorithm) and getattr(self.task_reward, "adds_prior",
+                                                                 True)
         self._eval_rewards = {}
         self.output_callback = None        # called with the engine after each evaluation
         self.step_callback = None          # called with (engine, info) after each engine step
@@ -156,8 +157,7 @@ class RLEngine:
 
     @property
     def pad_token(self):
-        pad = self.domain.vocabulary.pad
-        return 0 if pad is None else pad
+        return self.domain.vocabulary.fill_id
 
     # ----- sequences --------------------------------------------------------------------------
     def reset_sequences(self, mask=None):

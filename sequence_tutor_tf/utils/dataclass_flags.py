@@ -1,6 +1,7 @@
 """Command-line flags made from a settings dataclass, so that a setting is written down once.
 
-Each field's `metadata` may give `help`, `choices`, `type` (the argparse type) and `flag` (the
+Each field's `metadata` may give `help`, `choices`, `type` (the argparse type), `low` / `high`
+(bounds of a number, checked as the flag is parsed; floats are always finite) and `flag` (the
 option name; default `--field-name`). Absent flags leave no attribute ("not given"), so a caller can layer
 dataclass defaults, a named preset and the user's flags, in that order (`resolve`).
 """
@@ -35,10 +36,40 @@ def add_flags(parser, cls, skip=()):
                 kwargs["choices"] = meta["choices"]
             if meta.get("append"):
                 kwargs["action"] = "append"
-            kwargs["type"] = meta.get("type", _scalar_type(field))
+            kwargs["type"] = meta.get("type") or _checked(_scalar_type(field), meta.get("low"),
+                                                          meta.get("high"),
+                                                          meta.get("low_open", False))
             if "metavar" in meta:
                 kwargs["metavar"] = meta["metavar"]
         parser.add_argument(flag, **kwargs)
+
+
+def _checked(kind, low, high, low_open):
+    """An argparse type: `kind` (int, float or str) within [low, high]; floats finite."""
+    import math
+    if kind is str:
+        return str
+
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected {'an integer' if kind is int else 'a number'}, got {text!r}") from None
+        if kind is float and not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+        if (low is not None and (value <= low if low_open else value < low)) or \
+                (high is not None and value > high):
+            if kind is int and low == 1 and high is None:
+                wanted = "a positive integer"
+            else:
+                wanted = " and ".join(filter(None, (
+                    None if low is None else f"{'>' if low_open else '>='} {low}",
+                    None if high is None else f"<= {high}")))
+            raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}")
+        return value
+    parse.__name__ = kind.__name__
+    return parse
 
 
 def _scalar_type(field):

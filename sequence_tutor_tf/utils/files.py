@@ -1,6 +1,55 @@
-"""Atomic file writes: a reader never sees half a file, an interrupted run never leaves one."""
+"""Atomic file writes (a reader never sees half a file, an interrupted run never leaves one), and
+the checks that keep a run's own files inside its directory.
+
+`inside_directory(path, root)` and `resolve_inside(root, relpath, what)` are for every file name
+read from a state file, config or TF `checkpoint` index: a crafted or copied run directory must
+not make us read, overwrite or delete anything outside it.
+"""
 import os
 import tempfile
+
+
+class UnsafePathError(ValueError):
+    """A path read from a file points outside the directory it must stay in."""
+
+
+def _real(path):
+    return os.path.realpath(os.path.abspath(os.fspath(path)))
+
+
+def inside_directory(path, root, allow_root=False):
+    """True when `path` (resolved, symlinks followed) lies strictly inside directory `root`;
+    `allow_root=True` also accepts `root` itself."""
+    path, root = _real(path), _real(root)
+    if path == root:
+        return allow_root
+    return os.path.commonpath([path, root]) == root
+
+
+def resolve_inside(root, relpath, what="path"):
+    """The absolute path of `relpath` under `root`; an UnsafePathError unless it stays inside.
+
+    `relpath` may be relative to `root`, or absolute when it already lies inside `root` (files
+    written by older TensorFlow savers name themselves absolutely). `what` names the field in
+    the message, e.g. "engine_state.json 'engine_arrays'".
+    """
+    if not isinstance(relpath, (str, os.PathLike)) or not os.fspath(relpath):
+        raise UnsafePathError(f"{what}: expected a file name inside {root}, got {relpath!r}")
+    relpath = os.fspath(relpath)
+    if "\0" in relpath:
+        raise UnsafePathError(f"{what}: {relpath!r} is not a file name")
+    candidate = relpath if os.path.isabs(relpath) else os.path.join(root, relpath)
+    if not inside_directory(candidate, root):
+        raise UnsafePathError(
+            f"{what}: {relpath!r} points outside {root}; a run's state and checkpoint files may "
+            "only name files inside their own directory (was the directory copied from "
+            "elsewhere, or edited?)")
+    return os.path.abspath(candidate)
+
+
+def same_or_nested(a, b):
+    """True when directories/files `a` and `b` are the same, or one lies inside the other."""
+    return inside_directory(a, b, allow_root=True) or inside_directory(b, a, allow_root=True)
 
 
 def _umask():

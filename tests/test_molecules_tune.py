@@ -1,0 +1,78 @@
+"""The molecule experiment through the commands: pretrain a SMILES prior on a user file, tune it
+with the same engine and learners as music, per-row episodes ending at EOS."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+from sequence_tutor_tf.cli.main import main
+
+SMILES = ["CCO", "c1ccccc1", "CC(=O)Oc1ccccc1C(=O)O", "CN1C=NC2=C1C(=O)N(C(=O)N2C)C",
+          "CCN(CC)CC", "OC(=O)CCc1ccccc1", "CC(C)Cc1ccc(cc1)C(C)C(=O)O", "COc1ccc2[nH]ccc2c1",
+          "CCOC(=O)c1ccccc1N", "Clc1ccc(Cl)cc1"]
+
+
+@pytest.fixture(scope="module")
+def prior(tmp_path_factory):
+    root = tmp_path_factory.mktemp("mol")
+    data = root / "train.smi"
+    data.write_text("SMILES\n" + "\n".join(SMILES * 30) + "\nnot_a_smiles((\n")
+    out = root / "prior"
+    assert main(["pretrain", "--domain", "molecules", "--corpus", str(data), "--output-dir",
+                 str(out), "--num-training-steps", "40", "--steps-per-epoch", "20",
+                 "--rnn-layer-sizes", "16", "--batch-size", "32", "--eval-samples", "64",
+                 "--verbose", "0", "--log-level", "WARNING"]) == 0
+    return out
+
+
+def test_pretrain_writes_a_prior_with_its_vocabulary_and_sample_metrics(prior):
+    config = json.load(open(prior / "note_rnn" / "note_rnn_config.json"))
+    assert config["vocabulary"]["kind"] == "faithful" and config["vocabulary"]["size"] == 35
+    metrics = json.load(open(prior / "metrics.json"))
+    assert metrics["samples"]["num_molecules"] == 64
+    assert 0.0 <= metrics["samples"]["validity"] <= 1.0
+    assert len((prior / "samples" / "samples.smi").read_text().splitlines()) == 64
+    # A finished run is not trained again.
+    assert main(["pretrain", "--domain", "molecules", "--corpus",
+                 str(prior.parent / "train.smi"), "--output-dir", str(prior),
+                 "--num-training-steps", "40", "--steps-per-epoch", "20", "--rnn-layer-sizes",
+                 "16", "--batch-size", "32", "--eval-samples", "64", "--verbose", "0"]) == 0
+
+
+def _tune(prior, out, steps, *extra):
+    return main(["tune", "--domain", "molecules", "--prior", str(prior / "note_rnn"),
+                 "--output-dir", str(out), "--training-steps", str(steps), "--num-envs", "16",
+                 "--output-every-nth", "128", "--eval-trials", "8", "--num-samples", "5",
+                 "--hparams", "minibatch_size=32,max_experience=4000,train_every_nth=5",
+                 "--no-progress", "--no-jit", "--log-level", "WARNING", *extra])
+
+
+def test_tune_molecules_runs_per_row_episodes_and_resumes(prior, tmp_path):
+    out = tmp_path / "q"
+    assert _tune(prior, out, 768, "--exploration-mode", "boltzmann") == 0
+    config = json.load(open(out / "tuner_config.json"))
+    assert config["domain"] == "molecules" and config["settings"] == "paper"
+    # The research code's final settings are the molecule defaults.
+    assert config["config"]["learning_rate"] == 1e-4 and config["reward_scaler"] == 0.35
+    assert config["hparams"]["discount_rate"] == 0.95
+    assert config["behaviour"]["g_trains_prior"] is False
+    assert len((out / "samples" / "q.smi").read_text().splitlines()) == 5
+    arrays = np.load(sorted((out / "train_state").glob("engine-*.npz"))[0])
+    terminals = arrays["replay/terminals"]
+    actions = arrays["replay/actions"]
+    assert terminals.sum() > 0                       # episodes ended...
+    assert np.all(terminals[actions == 0] == 1)      # ...at EOS (id 0), row by row
+    assert _tune(prior, out, 896, "--exploration-mode", "boltzmann") == 0
+    state = json.load(open(out / "train_state" / "engine_state.json"))
+    assert state["counters"]["env_steps"] == 896
+
+
+def test_tune_molecules_g_and_flag_errors(prior, tmp_path, capsys):
+    assert _tune(prior, tmp_path / "g", 128, "--algorithm", "g") == 0
+    code = _tune(prior, tmp_path / "bad", 128, "--reward-mode", "key")
+    err = capsys.readouterr().err
+    assert code == 2 and "--reward-mode: not a setting of --domain molecules" in err
+    code = main(["tune", "--domain", "molecules", "--prior", str(tmp_path / "missing"),
+                 "--output-dir", str(tmp_path / "x"), "--no-progress"])
+    assert code == 2 and "--prior" in capsys.readouterr().err
