@@ -76,3 +76,23 @@ def test_tune_molecules_g_and_flag_errors(prior, tmp_path, capsys):
     code = main(["tune", "--domain", "molecules", "--prior", str(tmp_path / "missing"),
                  "--output-dir", str(tmp_path / "x"), "--no-progress"])
     assert code == 2 and "--prior" in capsys.readouterr().err
+
+
+def test_a_smiles_prior_exports_and_generates_token_ids_with_its_vocabulary(prior, tmp_path):
+    export = tmp_path / "export"
+    assert main(["export", "--checkpoint", str(prior / "note_rnn"), "--out", str(export),
+                 "--log-level", "WARNING"]) == 0
+    meta = json.load(open(export / "assets.extra" / "metadata.json"))
+    assert meta["format"] == "sequence_tutor_tf.smiles_policy"
+    assert meta["vocabulary"]["eos"] == 0 and meta["vocabulary"]["tokens"][18] == "C"
+    out = tmp_path / "generated"
+    assert main(["generate", "--checkpoint", str(export), "--output-dir", str(out),
+                 "--num-outputs", "4", "--seed", "3", "--log-level", "WARNING"]) == 0
+    smiles = (out / "molecules.smi").read_text().splitlines()
+    tokens = json.load(open(out / "generated_tokens.json"))["tokens"]
+    assert len(smiles) == 4 and len(tokens) == 4
+    # The SMILES are the generated ids up to the first EOS, decoded with the exported tokens.
+    table = meta["vocabulary"]["tokens"]
+    for text, ids in zip(smiles, tokens):
+        ids = ids[:ids.index(0)] if 0 in ids else ids
+        assert text == "".join(table[i] for i in ids)

@@ -46,6 +46,13 @@ def test_quick_reproduction_writes_table_plots_midi_and_report(tmp_path):
     assert len([f for f in os.listdir(out / "midi") if f.endswith(".mid")]) == 16
     report = (out / "report.md").read_text()
     assert "## Table 1" in report and "plots/piano_rolls.png" in report
+    # It opens in plain words: the music-theory reward of each model against the Note RNN.
+    first = report.split("\n\n")[1]
+    assert "The Note RNN (MLE) earns" in first and "Settings: `paper`" in report
+    for model in ("Q", "Psi", "G"):
+        assert f"\n- {model} beats it" in first or f"\n- {model} does not beat it" in first
+    assert len([f for f in os.listdir(out / "audio") if f.endswith(".wav")]) == 4
+    assert "audio/q_0.wav" in report
     for alg in ("q", "psi", "g"):
         assert (out / "runs" / f"{alg}_seed0" / "tuner_config.json").exists()
 

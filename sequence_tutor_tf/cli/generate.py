@@ -4,6 +4,10 @@ Flags follow magenta's melody_rnn_generate: `--num-steps` is the total length (p
 generated steps, 16th notes), `--primer-melody` takes note_seq.Melody values ("[60, -2, 60, -2,
 67, -2]": -2 = no event, -1 = note off), `--primer-midi` a MIDI file, and without a primer the
 melody starts on middle C. Each output is written as NAME.mid and its NoteSequence as NAME.pb.
+
+A SMILES prior or a tuned molecule run (or its export) generates molecules instead: each starts
+as its vocabulary starts sequences (a random priming token, or BOS) and ends at EOS or at the
+vocabulary's maximum length; they are written to molecules.smi, one per line.
 """
 import ast
 import json
@@ -140,18 +144,56 @@ def write_outputs(events, output_dir, qpm):
     return paths
 
 
+def generate_molecules(args, generator):
+    """SMILES from a molecule policy: one primer token per row, then up to max_length tokens."""
+    import numpy as np
+
+    from sequence_tutor_tf.molecules.domain import MoleculeDomain
+    from sequence_tutor_tf.molecules.vocabulary import vocabulary_from_metadata
+    from sequence_tutor_tf.utils.files import atomic_write_text
+    if args.primer_melody or args.primer_midi:
+        raise UserError("--primer-melody / --primer-midi: a SMILES model starts its molecules "
+                        "itself (a priming token or BOS); drop the flag")
+    vocabulary = vocabulary_from_metadata(generator.metadata["vocabulary"])
+    domain = MoleculeDomain(vocabulary)
+    first = domain.make_primer().prime(args.num_outputs, np.random.default_rng(args.seed),
+                                       _Sized(1), _Sized(1))[0]
+    tokens = generator.generate(first[:, None], vocabulary.max_length, args.temperature,
+                                sample=not args.argmax, seed=args.seed)[:, 1:]
+    smiles = [vocabulary.decode(row) for row in tokens]
+    path = os.path.join(args.output_dir, "molecules.smi")
+    atomic_write_text(path, "\n".join(smiles) + "\n")
+    atomic_write_text(os.path.join(args.output_dir, "generated_tokens.json"), json.dumps({
+        "model": os.path.abspath(args.checkpoint), "model_kind": generator.kind,
+        "algorithm": generator.metadata.get("algorithm"), "seed": args.seed,
+        "temperature": args.temperature, "argmax": args.argmax, "primers": first.tolist(),
+        "tokens": tokens.tolist()}, indent=1))
+    print(f"wrote {len(smiles)} SMILES to {path}")
+    return 0
+
+
+class _Sized:
+    """Stands in for a network where a primer only needs its state size."""
+
+    def __init__(self, state_size):
+        self.state_size = state_size
+
+
 def run(args):
     if not os.path.exists(args.checkpoint):
         raise UserError(f"--checkpoint {args.checkpoint}: no such directory")
     setup_run(args, "generate")
     import numpy as np
+    from sequence_tutor_tf.export.metadata import SMILES_FORMAT
     from sequence_tutor_tf.export.runner import load_generator
+    generator = load_generator(args.checkpoint)
+    if generator.metadata.get("format") == SMILES_FORMAT:
+        return generate_molecules(args, generator)
     primer, primer_qpm = primer_events(args)
     if len(primer) >= args.num_steps:
         raise UserError(f"the primer is {len(primer)} steps long but --num-steps "
                         f"{args.num_steps} is the total length (primer + generated); "
                         "raise --num-steps")
-    generator = load_generator(args.checkpoint)
     qpm = args.qpm or _usable_qpm(primer_qpm) or _usable_qpm(generator.metadata.get("qpm")) \
         or 80.0
     batch = np.tile(primer[None, :], [args.num_outputs, 1])

@@ -60,9 +60,9 @@ class MelodyPolicy(tf.Module):
             logits, new_state = model.step_eager(one_hot, part)
             outputs.append(logits)
             states.append(new_state)
-        logits = outputs[0]
-        if self._combine_prior:
-            logits = logits + tf.nn.log_softmax(outputs[1])
+        from sequence_tutor_tf.rl.policy import policy_scores
+        prior = tf.nn.log_softmax(outputs[1]) if self._combine_prior else None
+        logits = policy_scores(outputs[0], prior, self._combine_prior)
         return logits, tf.concat(states, axis=-1)
 
     def _step_one_hot(self, inputs, state):

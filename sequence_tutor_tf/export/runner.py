@@ -20,6 +20,10 @@ def is_saved_model_dir(path):
 
 def check_metadata(metadata, path):
     """Raises ValueError saying what was found when `path` is not a melody policy we can decode."""
+    if metadata.get("format") == meta_lib.SMILES_FORMAT:
+        if not isinstance(metadata.get("vocabulary"), dict):
+            raise ValueError(f"{path}: a SMILES policy without its vocabulary in the metadata")
+        return
     if metadata.get("format") != meta_lib.FORMAT:
         raise ValueError(f"{path}: metadata format is {metadata.get('format')!r}, expected "
                          f"{meta_lib.FORMAT!r} (a model written by `sequence-tutor export`)")

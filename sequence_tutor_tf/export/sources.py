@@ -29,6 +29,7 @@ class PolicySource:
     networks: list
     hparams: dict
     tuner_config: dict = None
+    vocabulary: dict = None     # a SMILES vocabulary's metadata; None for melodies
 
     @property
     def num_classes(self):
@@ -96,15 +97,21 @@ def load_run_dir(run_dir):
                 f"{REWARD_RNN_DIR} has {prior.num_classes}; G-learning adds their scores, so "
                 "they must match")
         networks.append((REWARD_RNN_DIR, prior))
-    _check_hparams_classes(hparams, q_network.num_classes, config_path)
-    return PolicySource(os.path.abspath(run_dir), algorithm, networks, hparams, config)
+    if config.get("domain") != "molecules":
+        _check_hparams_classes(hparams, q_network.num_classes, config_path)
+    vocabulary = config.get("vocabulary") if config.get("domain") == "molecules" else None
+    return PolicySource(os.path.abspath(run_dir), algorithm, networks, hparams, config,
+                        vocabulary)
 
 
 def load_note_rnn_dir(directory):
+    from sequence_tutor_tf.models.note_rnn import read_model_config
     model = _load_network(directory, f"Note RNN {directory}")
+    vocabulary = read_model_config(directory).get("vocabulary")
     return PolicySource(os.path.abspath(directory), NOTE_RNN_ALGORITHM, [("note_rnn", model)],
                         {"rnn_layer_sizes": model.rnn_layer_sizes,
-                         "one_hot_length": model.num_classes})
+                         "one_hot_length": model.num_classes}, None,
+                        vocabulary if isinstance(vocabulary, dict) else None)
 
 
 def load_policy_source(directory):

@@ -138,15 +138,21 @@ def evaluate_policy(policy, note_rnn, num_compositions, seed, length=32, batch=2
     from sequence_tutor_tf.music.priming import RandomNotePrimer
     from sequence_tutor_tf.rl.rollout import play
 
+    from sequence_tutor_tf.music.domain import MusicDomain
     rng = np.random.default_rng(seed)
     primer = RandomNotePrimer(policy.q_network.num_classes)
-    parts = [play(policy, primer, min(batch, num_compositions - start), length, rng)
-             for start in range(0, num_compositions, batch)]
+    domain = MusicDomain(length)
+    parts = [play(policy, primer, n, length, rng,
+                  task_reward=domain.make_task_reward(n, prior_in_reward=False))
+             for n in (min(batch, num_compositions - start)
+                       for start in range(0, num_compositions, batch))]
     sequences = np.concatenate([p.sequences for p in parts])
     reference = np.concatenate([reference_log_probs(note_rnn, p) for p in parts])
     own = np.concatenate([p.policy_logps for p in parts])
     entropy = np.concatenate([p.entropies for p in parts])
-    extras = {"prior_log_likelihood_per_note": float(reference.mean()),
+    theory = np.concatenate([p.task_rewards.sum(1) for p in parts])
+    extras = {"music_theory_reward_per_composition": float(theory.mean()),
+              "prior_log_likelihood_per_note": float(reference.mean()),
               "kl_from_prior_per_note": float((own - reference).mean()),
               "policy_entropy_per_note": float(entropy.mean())}
     return compute_composition_stats(sequences), extras, sequences
@@ -214,7 +220,7 @@ def reproduce_music(output_dir, preset, algorithms=("q", "psi", "g"), note_rnn_d
 
     progress("[4/4] writing the table, plots, MIDI and report")
     path = report.write_report(output_dir, preset, stats, extras, samples, policies, dirs,
-                               timings, probabilities_along)
+                               timings, probabilities_along, settings=settings)
     timings["total_s"] = time.time() - t0
     atomic_write_text(os.path.join(output_dir, "timings.json"), json.dumps(timings, indent=2))
     return path

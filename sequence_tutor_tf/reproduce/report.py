@@ -51,15 +51,17 @@ def _fmt3(x):
 
 def conservative_table(extras):
     """Log-likelihood of samples under the Note RNN and KL from it, mean +- std over seeds."""
-    lines = ["| Model | log p_NoteRNN per note | KL(model || Note RNN) per note |",
-             "|---|---|---|"]
+    lines = ["| Model | music-theory reward per composition | log p_NoteRNN per note | "
+             "KL(model || Note RNN) per note | entropy per note |",
+             "|---|---|---|---|---|"]
     for model, runs in extras.items():
         cells = []
-        for key in ("prior_log_likelihood_per_note", "kl_from_prior_per_note"):
+        for key in ("music_theory_reward_per_composition", "prior_log_likelihood_per_note",
+                    "kl_from_prior_per_note", "policy_entropy_per_note"):
             values = np.array([r[key] for r in runs])
             cells.append(_fmt3(values.mean()) + (f" +- {_fmt3(values.std())}" if len(values) > 1
                                                  else ""))
-        lines.append(f"| {model} | {cells[0]} | {cells[1]} |")
+        lines.append(f"| {model} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -73,8 +75,41 @@ def write_samples(samples, directory):
     return paths
 
 
+def summary_lines(extras, matches):
+    """The report's opening, in plain words: does tuning beat the Note RNN on the music-theory
+    reward, by how much, at what KL, and how many rows move the paper's way."""
+    def mean(model, key):
+        return float(np.mean([r[key] for r in extras[model]]))
+    base = mean("MLE", "music_theory_reward_per_composition")
+    lines = [f"The Note RNN (MLE) earns {base:.1f} music-theory reward per 32-note composition "
+             "(the sum of the RL Tuner's rules, unscaled)."]
+    for model in extras:
+        if model == "MLE":
+            continue
+        tuned = mean(model, "music_theory_reward_per_composition")
+        rows = [m for (_, name), m in matches.items() if name == model]
+        verdict = "beats" if tuned > base else "does not beat"
+        lines.append(
+            f"- {model} {verdict} it: {tuned:.1f} ({tuned - base:+.1f}), at a KL from the Note RNN "
+            f"of {mean(model, 'kl_from_prior_per_note'):.2f} nats per note; "
+            f"{sum(m[2] for m in rows)} of {len(rows)} table rows move the paper's way.")
+    return lines
+
+
+def write_audio(samples, directory):
+    """One WAV per model (its first sample), rendered by music/audio.py; {model: path}."""
+    from sequence_tutor_tf.music.audio import render_wav
+    os.makedirs(directory, exist_ok=True)
+    out = {}
+    for model, seqs in samples.items():
+        path = os.path.join(directory, f"{model.replace(' ', '_').lower()}_0.wav")
+        renderer = render_wav(np.asarray(seqs[0]), path)
+        out[model] = (path, renderer)
+    return out
+
+
 def write_report(output_dir, preset, stats, extras, samples, policies, dirs, timings,
-                 probabilities_along):
+                 probabilities_along, settings=None):
     from sequence_tutor_tf.music.metrics import stats_summary
     plots_dir = os.path.join(output_dir, "plots")
     os.makedirs(plots_dir, exist_ok=True)
@@ -106,11 +141,16 @@ def write_report(output_dir, preset, stats, extras, samples, policies, dirs, tim
     figures.plot_piano_rolls([seqs[0] for seqs in samples.values()],
                              [f"{m} sample" for m in samples],
                              os.path.join(plots_dir, "piano_rolls.png"))
-    write_samples(samples, os.path.join(output_dir, "midi"))
+    midi = write_samples(samples, os.path.join(output_dir, "midi"))
+    audio = write_audio(samples, os.path.join(output_dir, "audio"))
+    summary = summary_lines(extras, table.direction_matches(aggregated))
 
     images = sorted(f for f in os.listdir(plots_dir) if f.endswith(".png"))
     report = [
         "# Sequence Tutor music reproduction", "",
+        *summary, "",
+        f"Settings: `{settings}` (rl/config.py, music/tune_settings.py: `paper` is the paper's "
+        "method with the released code's defects fixed, `code` the released code exactly). "
         f"Preset: `{json.dumps(preset.__dict__)}`", "",
         "## Table 1: ours beside the paper's", "", table_md, "",
         "## How far each model moved from the Note RNN", "",
@@ -121,8 +161,14 @@ def write_report(output_dir, preset, stats, extras, samples, policies, dirs, tim
         conservative, "",
         "## Figures", ""]
     report += [f"![{img}](plots/{img})" for img in images]
-    report += ["", "Sample MIDI files are in `midi/`; each run's checkpoints, TensorBoard logs and "
-               "plots are under `runs/`.", "",
+    report += ["", "## Listen", ""]
+    for model, (path, renderer) in audio.items():
+        name = model.replace(" ", "_").lower()
+        links = ", ".join(f"[{os.path.basename(p)}](midi/{os.path.basename(p)})"
+                          for p in midi if os.path.basename(p).startswith(name + "_"))
+        report.append(f"- {model}: [{os.path.basename(path)}](audio/{os.path.basename(path)}) "
+                      f"({renderer}); MIDI {links}")
+    report += ["", "Each run's checkpoints, TensorBoard logs and plots are under `runs/`.", "",
                f"Timings (s): `{json.dumps({k: round(v, 1) for k, v in timings.items()})}`", ""]
     path = os.path.join(output_dir, "report.md")
     atomic_write_text(path, "\n".join(report))
