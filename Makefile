@@ -17,7 +17,7 @@ install-magenta: install
 demo: install
 	TF_CPP_MIN_LOG_LEVEL=2 $(PYTHON) -m sequence_tutor_tf.cli.main demo --output-dir $(DEMO_OUT)
 
-test: install-magenta
+test: install-magenta install-audio
 	TF_CPP_MIN_LOG_LEVEL=2 $(PYTHON) -m pytest -q tests
 
 # Optional: FluidSynth and a General MIDI soundfont, so music/audio.py renders WAVs with real
