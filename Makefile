@@ -24,4 +24,6 @@ test: install-magenta install-audio
 # instruments instead of its sine fallback (Debian/Ubuntu; needs root).
 .PHONY: install-audio
 install-audio:
-	apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q fluidsynth fluid-soundfont-gm
+	command -v fluidsynth >/dev/null || (apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -q fluidsynth fluid-soundfont-gm) || \
+		echo "FluidSynth not installed (needs root): audio renders with the sine fallback"

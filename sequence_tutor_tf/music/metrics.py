@@ -85,30 +85,217 @@ def _count_intervals(interval, stat_dict, magenta_bugs):
         claimed |= hit
 
 
-def _walk(comps, stat_dict, tables, magenta_bugs):
-    """Note-by-note statistics of equal-length compositions, all rows at once."""
-    ks = tables.ks
+class _RepeatState:
+    """detect_repeating_notes of each next note in O(1) per note (vectorized.repeating_flags
+    rescans the whole prefix, which makes a composition's scoring quadratic in its length).
+
+    Scanning back from the end of the prefix over notes equal to the action or special, as the
+    original does, stops at the last real note different from the action. So it is enough to
+    keep, per row: the last real note and how often it occurs since the last different real
+    note (`run_note`, `run_count`), whether a note-off / no-event occurs in that stretch
+    (`seg_off`, `seg_hold`), and how many of each trail the last real note (`tail_off`,
+    `tail_hold`).
+    """
+
+    def __init__(self, count, ks):
+        self.ks = ks
+        self.run_note = np.full(count, -1, dtype=np.int64)
+        self.run_count = np.zeros(count, dtype=np.int64)
+        self.seg_off = np.zeros(count, dtype=bool)
+        self.seg_hold = np.zeros(count, dtype=bool)
+        self.tail_off = np.zeros(count, dtype=np.int64)
+        self.tail_hold = np.zeros(count, dtype=np.int64)
+
+    def flags(self, actions):
+        """repeating_flags(prefix, actions) for the prefix appended so far (False when empty)."""
+        ks = self.ks
+        is_off, is_hold = actions == ks.note_off, actions == ks.no_event
+        real = ~is_off & ~is_hold
+        continues = real & (actions == self.run_note)
+        repeats = np.where(continues, self.run_count,
+                           np.where(is_off, self.tail_off, np.where(is_hold, self.tail_hold, 0)))
+        rested = np.where(continues, self.seg_off, is_hold & (self.tail_off > 0))
+        held = np.where(continues, self.seg_hold, is_off & (self.tail_hold > 0))
+        plain = ~held & ~rested
+        return ((is_off & (repeats > c.MAX_REPEATED_NOTE_OFFS))
+                | (plain & (repeats > c.MAX_REPEATS_PLAIN))
+                | (~plain & (repeats > c.MAX_REPEATS_WITH_HOLDS_OR_RESTS)))
+
+    def append(self, actions):
+        ks = self.ks
+        is_off, is_hold = actions == ks.note_off, actions == ks.no_event
+        real = ~is_off & ~is_hold
+        same = real & (actions == self.run_note)
+        new = real & ~same
+        self.run_count = np.where(same, self.run_count + 1, np.where(new, 1, self.run_count))
+        self.seg_off = np.where(new, self.tail_off > 0, self.seg_off | is_off)
+        self.seg_hold = np.where(new, self.tail_hold > 0, self.seg_hold | is_hold)
+        self.run_note = np.where(new, actions, self.run_note)
+        self.tail_off = np.where(real, 0, self.tail_off + is_off)
+        self.tail_hold = np.where(real, 0, self.tail_hold + is_hold)
+
+
+def _motif_counts(comps, bar=c.BAR_LENGTH):
+    """(notes_in_motif, notes_in_repeated_motif) summed over every step of every row.
+
+    At step t the original looks at the last bar, full[t+1-bar : t+1] (window p = t+1-bar), and
+    whether it occurs whole in full[:t+1-bar], i.e. as a window starting at s <= p - bar. Each
+    window's distinct-note count is computed once, and each window is found earlier in its row
+    through the first window equal to it (one sort of all windows): linear-logarithmic in the
+    length instead of the per-step rescan's quadratic.
+    """
     count, length = comps.shape
-    prev_real = np.full(count, -1, dtype=np.int64)
+    if length < bar:
+        return 0, 0
+    windows = np.lib.stride_tricks.sliding_window_view(comps, bar, axis=1)   # [N, P, bar]
+    positions = windows.shape[1]
+    distinct = v.distinct_notes(windows.reshape(-1, bar)).reshape(count, positions)
+    motif = distinct >= c.MIN_NOTES_IN_MOTIF
+    in_motif = int(motif.sum())
+    if length < 2 * bar:
+        return in_motif, 0
+    if c.NUM_CLASSES ** bar < 2 ** 62:     # each window as one exact integer
+        weights = c.NUM_CLASSES ** np.arange(bar - 1, -1, -1, dtype=np.int64)
+        codes = windows @ weights
+    else:
+        codes = np.unique(windows.reshape(-1, bar), axis=0,
+                          return_inverse=True)[1].reshape(count, positions)
+    rows = np.repeat(np.arange(count), positions)
+    pos = np.tile(np.arange(positions), count)
+    flat = codes.reshape(-1)
+    order = np.lexsort((pos, flat, rows))
+    r, k = rows[order], flat[order]
+    starts = np.ones(len(order), dtype=bool)
+    starts[1:] = (r[1:] != r[:-1]) | (k[1:] != k[:-1])
+    group_first = np.maximum.accumulate(np.where(starts, np.arange(len(order)), 0))
+    first = np.empty(len(order), dtype=np.int64)
+    first[order] = pos[order][group_first]
+    first = first.reshape(count, positions)
+    found = first <= np.arange(positions)[None, :] - bar
+    found[:, :bar] = False                 # fewer than two bars played
+    return in_motif, int((found & motif).sum())
+
+
+def _previous_real(comps):
+    """The last real note (>= 2) before each position, or -1."""
+    count, length = comps.shape
+    index = np.where(comps >= c.NUM_SPECIAL_EVENTS, np.arange(length)[None, :], -1)
+    last = np.maximum.accumulate(index, axis=1)
+    before = np.full((count, length), -1, dtype=np.int64)
+    before[:, 1:] = last[:, :-1]
+    return np.where(before >= 0, np.take_along_axis(comps, np.maximum(before, 0), axis=1), -1)
+
+
+# Up to this many rows, the rules with memory run as plain Python over each row's notes.
+_SCALAR_ROWS = 16
+
+
+def _sequential_counts(comps, interval, prev_real, nonempty, ks):
+    """(repeated notes, resolved leaps, double leaps): the rules with memory, all rows a step."""
+    count, length = comps.shape
+    repeats = _RepeatState(count, ks)
     leaps = v.LeapState(count)
     everyone = np.arange(count)
+    repeated = resolved = twice = 0
     for t in range(length):
         actions = comps[:, t]
-        prefix, full = comps[:, :t], comps[:, :t + 1]
-        nonempty = np.full(count, t > 0)
-        interval = v.sequential_interval(prev_real, actions, nonempty, tables)
-        _count_intervals(interval, stat_dict, magenta_bugs)
-        stat_dict["notes_not_in_key"] += int((~tables.in_key[actions]).sum())
-        if t == 0:
-            stat_dict["num_starting_tonic"] += int((actions == ks.tonic_note).sum())
-        stat_dict["num_repeated_notes"] += int(v.repeating_flags(prefix, actions, ks).sum())
-        distinct = v.last_bar_distinct(full)
-        stat_dict["notes_in_motif"] += int((distinct >= c.MIN_NOTES_IN_MOTIF).sum())
-        stat_dict["notes_in_repeated_motif"] += int(v.repeated_motif_flags(full, distinct).sum())
-        outcome = leaps.step(everyone, interval, actions, prev_real, nonempty)
-        stat_dict["num_resolved_leaps"] += int((outcome == c.LEAP_RESOLVED).sum())
-        stat_dict["num_leap_twice"] += int((outcome == c.LEAP_DOUBLED).sum())
-        prev_real = np.where(actions >= c.NUM_SPECIAL_EVENTS, actions, prev_real)
+        if t:
+            repeated += int(repeats.flags(actions).sum())
+        repeats.append(actions)
+        outcome = leaps.step(everyone, interval[:, t], actions, prev_real[:, t], nonempty[:, t])
+        resolved += int((outcome == c.LEAP_RESOLVED).sum())
+        twice += int((outcome == c.LEAP_DOUBLED).sum())
+    return repeated, resolved, twice
+
+
+def _sequential_counts_scalar(comp, interval, prev_real, ks):
+    """`_sequential_counts` of one row in plain Python: the same state machines (_RepeatState
+    and vectorized.LeapState), one note at a time; linear in the length at about a microsecond
+    a note."""
+    note_off, no_event = int(ks.note_off), int(ks.no_event)
+    run_note, run_count, seg_off, seg_hold, tail_off, tail_hold = -1, 0, False, False, 0, 0
+    direction, leapt_from, steps = 0, -1, 0
+    repeated = resolved = twice = 0
+    for t, (a, code, prev) in enumerate(zip(comp.tolist(), interval.tolist(),
+                                            prev_real.tolist())):
+        is_off, is_hold = a == note_off, a == no_event
+        real = not (is_off or is_hold)
+        if t:
+            if real and a == run_note:
+                reps, rested, held = run_count, seg_off, seg_hold
+            elif is_off:
+                reps, rested, held = tail_off, False, tail_hold > 0
+            elif is_hold:
+                reps, rested, held = tail_hold, tail_off > 0, False
+            else:
+                reps, rested, held = 0, False, False
+            plain = not held and not rested
+            repeated += ((is_off and reps > c.MAX_REPEATED_NOTE_OFFS)
+                         or (plain and reps > c.MAX_REPEATS_PLAIN)
+                         or (not plain and reps > c.MAX_REPEATS_WITH_HOLDS_OR_RESTS))
+            # detect_leap_up_back (vectorized.LeapState.step)
+            special = a < c.NUM_SPECIAL_EVENTS
+            if special:
+                steps += 1
+            elif code >= c.FIFTH or code == c.IN_KEY_FIFTH:
+                heading = c.ASCENDING if a > prev else c.DESCENDING
+                if direction == 0:
+                    direction, leapt_from = heading, prev
+                elif direction != heading:
+                    resolved += steps > c.STEPS_BETWEEN_LEAPS
+                    direction, leapt_from = 0, -1
+                else:
+                    twice += 1
+                steps = 0
+            else:
+                if ((direction == c.ASCENDING and a <= leapt_from)
+                        or (direction == c.DESCENDING and a >= leapt_from)):
+                    resolved += 1
+                    direction, leapt_from = 0, -1
+                steps += 1
+        if real:
+            if a == run_note:
+                run_count += 1
+            else:
+                run_note, run_count = a, 1
+                seg_off, seg_hold = tail_off > 0, tail_hold > 0
+            tail_off = tail_hold = 0
+        else:
+            tail_off += is_off
+            tail_hold += is_hold
+            seg_off |= is_off
+            seg_hold |= is_hold
+    return int(repeated), int(resolved), int(twice)
+
+
+def _walk(comps, stat_dict, tables, magenta_bugs):
+    """Note-by-note statistics of equal-length compositions, all rows at once.
+
+    Linear in the length: what does not depend on earlier steps is computed for all steps at
+    once, and the two rules with memory (repeated notes, leaps) carry O(1) state per row.
+    """
+    ks = tables.ks
+    count, length = comps.shape
+    prev_real = _previous_real(comps)
+    nonempty = np.zeros((count, length), dtype=bool)
+    nonempty[:, 1:] = True
+    interval = v.sequential_interval(prev_real, comps, nonempty, tables)
+    _count_intervals(interval, stat_dict, magenta_bugs)
+    stat_dict["notes_not_in_key"] += int((~tables.in_key[comps]).sum())
+    stat_dict["num_starting_tonic"] += int((comps[:, 0] == ks.tonic_note).sum())
+    in_motif, in_repeated_motif = _motif_counts(comps)
+    stat_dict["notes_in_motif"] += in_motif
+    stat_dict["notes_in_repeated_motif"] += in_repeated_motif
+    if count <= _SCALAR_ROWS:      # few long rows: NumPy's per-call cost would dominate
+        repeated = resolved = twice = 0
+        for row in range(count):
+            r, a, b = _sequential_counts_scalar(comps[row], interval[row], prev_real[row], ks)
+            repeated, resolved, twice = repeated + r, resolved + a, twice + b
+    else:
+        repeated, resolved, twice = _sequential_counts(comps, interval, prev_real, nonempty, ks)
+    stat_dict["num_repeated_notes"] += repeated
+    stat_dict["num_resolved_leaps"] += resolved
+    stat_dict["num_leap_twice"] += twice
     stat_dict["num_high_unique"] += int(v.high_unique(comps).sum())
     stat_dict["num_low_unique"] += int(v.low_unique(comps).sum())
     return {lag: v.autocorrelation(comps, lag) for lag in LAGS}
