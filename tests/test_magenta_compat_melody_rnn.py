@@ -10,7 +10,7 @@ from magenta.models.shared import sequence_generator_bundle
 from note_seq.protobuf import generator_pb2, music_pb2
 
 import magenta_compat
-import magenta_compat_oracle as oracle
+from tests import magenta_compat_oracle as oracle
 from sequence_tutor_tf._tf import tf
 from sequence_tutor_tf.models.attention_rnn import AttentionRNN
 from sequence_tutor_tf.models.note_rnn import NoteRNN

@@ -7,7 +7,7 @@ import pytest
 import tensorflow.compat.v1 as tf1
 
 import magenta_compat
-import magenta_compat_oracle as oracle
+from tests import magenta_compat_oracle as oracle
 from magenta_compat import checkpoint_io
 from sequence_tutor_tf._tf import tf
 
