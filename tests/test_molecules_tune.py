@@ -1,7 +1,6 @@
 """The molecule experiment through the commands: pretrain a SMILES prior on a user file, tune it
 with the same engine and learners as music, per-row episodes ending at EOS."""
 import json
-import os
 
 import numpy as np
 import pytest

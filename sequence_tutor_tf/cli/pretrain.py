@@ -22,7 +22,7 @@ import os
 import shutil
 
 from sequence_tutor_tf.cli.common import (UserError, add_common_arguments, bounded_int,
-                                          finite_float, int_list, nonnegative_int, positive_int,
+                                          finite_float, int_list, positive_int,
                                           setup_run)
 
 HELP = "train the prior (Note RNN, or a SMILES LSTM) by maximum likelihood on a corpus"

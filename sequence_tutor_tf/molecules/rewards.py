@@ -12,11 +12,8 @@ row's prefix and calls it once per environment step, caching RDKit work per pref
 """
 import collections
 import dataclasses
-import importlib
 import math
 import multiprocessing
-import os
-import sys
 
 import numpy as np
 
@@ -120,41 +117,10 @@ COMPONENTS = {"validity": validity, "logp": logp, "sa": sa, "qed": qed,
 
 
 # ---------------------------------------------------------------- user components
-def _import_module(module_name):
-    try:
-        return importlib.import_module(module_name)
-    except ModuleNotFoundError as e:
-        cwd = os.getcwd()
-        if e.name != module_name.split(".")[0] or cwd in sys.path:
-            raise
-        sys.path.append(cwd)
-        return importlib.import_module(module_name)
-
-
 def resolve_component(spec):
     """A built-in name, 'package.module:function' or a callable -> (name, function)."""
-    if callable(spec):
-        return getattr(spec, "__name__", repr(spec)), spec
-    if not isinstance(spec, str) or not spec.strip():
-        raise ValueError(f"reward component must be a built-in name or 'module:function', "
-                         f"got {spec!r}")
-    spec = spec.strip()
-    if spec in COMPONENTS:
-        return spec, COMPONENTS[spec]
-    if ":" not in spec:
-        raise ValueError(f"unknown reward component {spec!r}: expected one of "
-                         f"{', '.join(sorted(COMPONENTS))} or 'package.module:function'")
-    module_name, _, attr = spec.partition(":")
-    try:
-        module = _import_module(module_name)
-    except Exception as e:   # ImportError, or the module's own code failing
-        raise ValueError(f"reward component {spec!r}: cannot import module {module_name!r} "
-                         f"({type(e).__name__}: {e})") from None
-    fn = getattr(module, attr, None)
-    if not callable(fn):
-        raise ValueError(f"reward component {spec!r}: module {module_name!r} has no function "
-                         f"{attr!r}")
-    return spec, fn
+    from sequence_tutor_tf.utils.plugins import resolve_plugin
+    return resolve_plugin(spec, COMPONENTS, "reward component", name_from="spec")
 
 
 def call_component(name, fn, smiles_list):

@@ -5,9 +5,6 @@ be played) and returns one float per row. The same function serves the per-step 
 one) and the batched face, so a user reward needs no second implementation. See docs/rewards.md.
 """
 import dataclasses
-import importlib
-import os
-import sys
 
 import numpy as np
 
@@ -51,42 +48,10 @@ def registered_rewards():
     return sorted(_REGISTRY)
 
 
-def _import_user_module(module_name):
-    """Imports the user's module, also from the working directory: the installed
-    `sequence-tutor` script does not put it on sys.path, `python -m` does."""
-    try:
-        return importlib.import_module(module_name)
-    except ModuleNotFoundError as e:
-        cwd = os.getcwd()
-        if e.name != module_name.split(".")[0] or cwd in sys.path:
-            raise
-        sys.path.append(cwd)
-        return importlib.import_module(module_name)
-
-
 def resolve_reward(spec):
     """A registered name, 'package.module:function', or a callable -> (name, function)."""
-    if callable(spec):
-        return getattr(spec, "__name__", repr(spec)), spec
-    if not isinstance(spec, str) or not spec.strip():
-        raise ValueError(f"extra reward must be a registered name or 'module:function', "
-                         f"got {spec!r}")
-    spec = spec.strip()
-    if spec in _REGISTRY:
-        return spec, _REGISTRY[spec]
-    if ":" not in spec:
-        raise ValueError(f"unknown reward {spec!r}; registered: {registered_rewards()}; "
-                         "or give 'package.module:function'")
-    module_name, _, attr = spec.partition(":")
-    try:
-        module = _import_user_module(module_name)
-    except ImportError as e:
-        raise ValueError(f"extra reward {spec!r}: cannot import module {module_name!r} ({e})") \
-            from None
-    fn = getattr(module, attr, None)
-    if not callable(fn):
-        raise ValueError(f"extra reward {spec!r}: module {module_name!r} has no function {attr!r}")
-    return attr, fn
+    from sequence_tutor_tf.utils.plugins import resolve_plugin
+    return resolve_plugin(spec, _REGISTRY, "reward")
 
 
 def call_reward(name, fn, context):
