@@ -330,17 +330,20 @@ def pretrain_molecules(args, hparams, strategy, state, vocabulary, corpus):
 
 
 def write_samples(model, directory, num_samples, num_steps, seed):
-    """A few melodies sampled from the model, as MIDI files."""
-    import note_seq
+    """A few melodies sampled from the model (after one random pitch, through the same
+    `rollout.play` as every other generation path), as MIDI files."""
+    import numpy as np
 
-    from sequence_tutor_tf.models.sampling import sample_events
-    from sequence_tutor_tf.music.encoding import events_to_note_sequence
+    from sequence_tutor_tf.music.encoding import NUM_SPECIAL_EVENTS
+    from sequence_tutor_tf.music.midi import write_midi
+    from sequence_tutor_tf.rl.policy import RolloutPolicy
+    from sequence_tutor_tf.rl.priming import RandomTokenPrimer
+    from sequence_tutor_tf.rl.rollout import play
 
-    os.makedirs(directory, exist_ok=True)
-    events = sample_events(model, num_samples, num_steps, seed=seed)
-    paths = []
-    for i, row in enumerate(events):
-        path = os.path.join(directory, f"sample_{i:02d}.mid")
-        note_seq.sequence_proto_to_midi_file(events_to_note_sequence(row), path)
-        paths.append(path)
-    return paths
+    primer = RandomTokenPrimer(model.num_classes,
+                               allowed=np.arange(NUM_SPECIAL_EVENTS, model.num_classes))
+    played = play(RolloutPolicy(model, model, sample_next_obs=True), primer, num_samples,
+                  num_steps - 1, np.random.default_rng(seed))
+    events = np.concatenate([played.first_observations[:, None], played.sequences], axis=1)
+    return [write_midi(row, os.path.join(directory, f"sample_{i:02d}.mid"))
+            for i, row in enumerate(events)]
