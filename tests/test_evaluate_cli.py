@@ -121,3 +121,23 @@ def test_installed_command_finds_a_user_reward_module_in_the_working_directory(t
                          text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert json.loads(out.stdout)["files"][0]["rewards"]["two_per_note"] == 80.0
+
+
+def test_a_note_held_for_hours_is_refused_at_once_and_scores_with_length(tmp_path, capsys):
+    """One note of 20,000 s is 160,000 events: scored whole, the per-step rules would take hours
+    (their cost grows with the square of the length); the file is skipped naming --length, and
+    cut with --length it is scored."""
+    import note_seq
+
+    from sequence_tutor_tf.cli.main import main
+    seq = note_seq.NoteSequence()
+    seq.tempos.add(qpm=120)
+    seq.notes.add(pitch=60, start_time=0, end_time=20000, velocity=80)
+    seq.total_time = 20000
+    path = str(tmp_path / "long.mid")
+    note_seq.sequence_proto_to_midi_file(seq, path)
+    assert main(["evaluate", path]) == 2
+    err = capsys.readouterr().err
+    assert "160000 events" in err and "--length" in err and "Traceback" not in err
+    assert main(["evaluate", path, "--length", "32", "--format", "json"]) == 0
+    assert '"num_compositions": 5000' in capsys.readouterr().out

@@ -26,6 +26,7 @@ from sequence_tutor_tf.cli.common import (UserError, add_common_arguments,
                                           add_music_rule_arguments, nonnegative_int,
                                           positive_int, setup_run)
 
+MAX_COMPOSITION_EVENTS = 20000   # 16th-note events per composition (about 40 min at 120 qpm)
 HELP = ("score MIDI / NoteSequence melodies with the music-theory rewards, or SMILES with the "
         "RDKit rewards (--domain molecules), and the paper's metrics")
 PROTO_EXTENSIONS = (".pb",)
@@ -44,7 +45,8 @@ def add_arguments(parser):
                         help="which rules to sum, as RLTuner's reward_mode")
     parser.add_argument("--length", type=positive_int, default=None,
                         help="cut each melody into compositions of this many 16th-note events "
-                             "(the RL Tuner's are 32); default: the whole melody is one")
+                             "(the RL Tuner's are 32); default: the whole melody is one, at most "
+                             f"{MAX_COMPOSITION_EVENTS} events (longer files are skipped)")
     parser.add_argument("--key", default="C",
                         help="key of the rules and metrics: 'C', 'G major', 'F#', 'A minor', "
                              "'Am' ...")
@@ -118,6 +120,12 @@ def score_file(path, args, key, tonic):
     target = None if args.no_transpose else transpose_target(args.key)
     events = encoding.note_sequence_to_events(sequence, transpose_to_key=target)
     comps = split_into_compositions(events, args.length)
+    if comps.shape[1] > MAX_COMPOSITION_EVENTS:
+        # The per-step rules look back over the whole composition: their cost grows with the
+        # square of its length (a note held for hours is 160,000 events).
+        raise ValueError(f"{path!r}: a composition of {comps.shape[1]} events is longer than "
+                         f"{MAX_COMPOSITION_EVENTS}; cut it with --length (the RL Tuner's "
+                         "compositions are 32)")
     scores = score_compositions(comps, args.reward_mode, key, tonic, args.magenta_bugs,
                                 args.extra_reward)
     return events, comps, scores
