@@ -67,18 +67,18 @@ def bench_magenta(args, algorithm, ckpt, hp, out):
 
 def bench_ours(args, algorithm, ckpt, num_envs, updates_per_step, minibatch, steps,
                overlap=False, frozen_prior=False):
-    from sequence_tutor_tf.rl.behaviour import OriginalBehaviour
-    from sequence_tutor_tf.rl.engine import RLEngine
     from sequence_tutor_tf.models.loading import load_note_rnn_any
     from sequence_tutor_tf.music.domain import MusicDomain
-    hp = dqn_hparams(args)
-    hp.minibatch_size = minibatch
+    from sequence_tutor_tf.rl.config import TunerConfig
+    from sequence_tutor_tf.rl.engine import RLEngine
+    # magenta's rl_tuner_train settings (TunerConfig's defaults) with this benchmark's sizes.
+    config = TunerConfig(
+        algorithm=algorithm, num_envs=num_envs, updates_per_step=updates_per_step,
+        output_every_nth=10 ** 9, eval_trials=0, jit=args.jit, overlap_collection=overlap,
+        hparams=f"train_every_nth={args.train_every_nth},minibatch_size={minibatch}",
+        behaviour="g_trains_prior=false" if frozen_prior else "")
     q = load_note_rnn_any(ckpt)
-    engine = RLEngine(algorithm, q, q.copy(), MusicDomain(), hp, reward_scaler=0.1,
-                      exploration_mode="boltzmann", num_envs=num_envs,
-                      updates_per_step=updates_per_step, output_every_nth=10 ** 9,
-                      eval_num_trials=0, jit_compile=args.jit, overlap_collection=overlap,
-                      behaviour=OriginalBehaviour(g_trains_prior=not frozen_prior))
+    engine = RLEngine(q_network=q, prior=q.copy(), domain=MusicDomain(), **config.engine_kwargs())
     engine.train(max(num_envs * 64, 2000), args.steps, evaluate_at_start=False)   # warm-up
     t = time.perf_counter()
     engine.evaluate(args.eval_trials)

@@ -127,13 +127,10 @@ class RLTuner(MusicTheoryRewards):
         primer = make_music_primer(self.priming_mode, q, rng, self.midi_primer,
                                    self.training_file_list, self.behaviour)
         domain = MusicDomain(self.num_notes_in_melody, reward_mode=self.reward_mode)
-        engine = RLEngine(
-            self.algorithm, q, self.reward_rnn, domain,
-            self.dqn_hparams, primer=primer,
-            reward_scaler=self.reward_scaler, exploration_mode=self.exploration_mode,
-            stochastic_observations=self.stochastic_observations, num_envs=self.num_envs,
-            output_every_nth=self.output_every_nth, behaviour=self.behaviour, seed=self.seed,
-            jit_compile=self.jit_compile)
+        kwargs = self.tuner_config().engine_kwargs()
+        kwargs.update(seed=self.seed, eval_num_trials=100)   # seed None: a fresh one, as magenta
+        engine = RLEngine(q_network=q, prior=self.reward_rnn, domain=domain, primer=primer,
+                          **kwargs)
         for name, value in self.__dict__.pop("_pending", {}).items():
             setattr(engine, name, value)
         self.engine = engine
@@ -141,6 +138,21 @@ class RLTuner(MusicTheoryRewards):
         self.target_q_network = self.engine.target_network
         self.experience = self.engine.replay
         self._q_state = self._r_state = None
+
+    def tuner_config(self):
+        """This tuner's settings as the `TunerConfig` the tune command and reproduce use."""
+        from sequence_tutor_tf.rl.config import TunerConfig
+        values = self.dqn_hparams.values() if hasattr(self.dqn_hparams, "values") \
+            else dict(self.dqn_hparams)
+        return TunerConfig(
+            algorithm=self.algorithm, reward_scaler=float(self.reward_scaler),
+            exploration_mode=self.exploration_mode,
+            stochastic_observations=bool(self.stochastic_observations),
+            num_envs=int(self.num_envs), output_every_nth=int(self.output_every_nth),
+            hparams=",".join(f"{k}={v!r}" for k, v in sorted(values.items())),
+            behaviour=",".join(f"{k}={str(v).lower()}"
+                               for k, v in sorted(self.behaviour.to_dict().items())),
+            jit=bool(self.jit_compile), seed=0 if self.seed is None else int(self.seed))
 
     # ----- counters and histories live in the engine -------------------------------------------
     # (magenta's music-named attributes are aliases of the engine's domain-neutral ones)
