@@ -190,3 +190,22 @@ def test_killed_tune_resumes_from_its_last_checkpoint(checkpoint, tmp_path):
     assert f"resuming from env step {saved} of 6000" in proc.stderr
     assert "TensorFlow threads: intra-op 1, inter-op 2" in proc.stderr
     assert json.loads(state_file.read_text())["counters"]["env_steps"] == 6000
+
+
+def test_a_crafted_state_index_cannot_make_tune_read_or_delete_outside_the_run(checkpoint,
+                                                                               tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(_args(checkpoint, str(out), 160)) == 0
+    victim = tmp_path / "precious.txt"
+    victim.write_text("keep me")
+    index = out / "train_state" / "engine_state.json"
+    for field, value in (("engine_arrays", str(victim)), ("network_checkpoint", "../../x")):
+        meta = json.loads(index.read_text())
+        good = meta[field]
+        meta[field] = value
+        index.write_text(json.dumps(meta))
+        code, err = _error(capsys, _args(checkpoint, str(out), 320))
+        assert code == 2 and field in err and ("outside" in err or "relative" in err), err
+        assert victim.read_text() == "keep me"
+        meta[field] = good
+        index.write_text(json.dumps(meta))
