@@ -32,7 +32,7 @@ from sequence_tutor_tf.rl.specs import transition_spec
 
 MAX_FUSED_UPDATES = 256
 
-# Attributes that make up the engine's resumable bookkeeping (saved by run_state.py). "task" is
+# Attributes that make up the engine's resumable bookkeeping (saved by run_dir.py). "task" is
 # the domain's reward times reward_scaler, "prior" the prior's log p(a|s), "reward" their
 # KL-control total.
 COUNTERS = ("actions_executed_so_far", "num_times_store_called", "num_times_train_called",
