@@ -63,7 +63,7 @@ def make_checkpoint(directory, units, seed=0):
 def ours_compose(ckpt, num, length, seed, batch):
     """Our composition for the metrics: batched rollout of the Note RNN policy (no scoring)."""
     from sequence_tutor_tf.reproduce.music import load_policy
-    from sequence_tutor_tf.rl.priming import RandomNotePrimer
+    from sequence_tutor_tf.music.priming import RandomNotePrimer
     from sequence_tutor_tf.rl.rollout import play
     policy = load_policy(model_dir=ckpt)
     primer = RandomNotePrimer(policy.q_network.num_classes)

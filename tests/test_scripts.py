@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from sequence_tutor_tf.cli.common import apply_thread_arguments
+from sequence_tutor_tf.cli.common import UserError, apply_thread_arguments
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -76,11 +76,11 @@ def test_thread_flags_explain_what_cannot_be_changed():
 
     class Args:
         intra_op_threads, inter_op_threads = current + 3, 0
-    with pytest.raises(SystemExit, match=r"--intra-op-threads %d: TensorFlow is already running"
-                                         % (current + 3)):
+    with pytest.raises(UserError, match=r"--intra-op-threads %d: TensorFlow is already running"
+                                        % (current + 3)):
         apply_thread_arguments(Args)
     Args.intra_op_threads, Args.inter_op_threads = 0, -1
-    with pytest.raises(SystemExit, match="--inter-op-threads: expected 0 .* got -1"):
+    with pytest.raises(UserError, match="--inter-op-threads: expected 0 .* got -1"):
         apply_thread_arguments(Args)
     Args.inter_op_threads = 0       # 0 keeps TensorFlow's settings and is always accepted
     assert apply_thread_arguments(Args) == (current,
