@@ -33,33 +33,6 @@ import sequence_tutor_tf  # noqa: E402,F401  (Keras 2 before magenta imports Ten
 from sequence_tutor_tf.cli.common import add_thread_arguments, apply_thread_arguments  # noqa: E402
 
 
-def _use_repo_tests_package():
-    """`tests` = this repository's tests/ (a site-packages `tests` package would shadow it)."""
-    import types
-    here = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests")
-    loaded = sys.modules.get("tests")
-    if loaded is None or here not in list(getattr(loaded, "__path__", [])):
-        package = types.ModuleType("tests")
-        package.__path__ = [here]
-        sys.modules["tests"] = package
-
-
-def make_checkpoint(directory, units, seed=0):
-    """A Magenta RL Tuner Note RNN checkpoint with random weights, and its hparams."""
-    from magenta.models.rl_tuner import note_rnn_loader, rl_tuner_ops
-    from sequence_tutor_tf._tf import tf
-    hp = rl_tuner_ops.default_hparams()
-    hp.rnn_layer_sizes = [units]
-    graph = tf.compat.v1.Graph()
-    note_rnn_loader.NoteRNNLoader(graph, "rnn_model", None, hparams=hp)
-    rng = np.random.default_rng(seed)
-    with graph.as_default(), tf.compat.v1.Session(graph=graph) as sess:
-        for v in tf.compat.v1.global_variables():
-            v.load(rng.normal(0, 0.1, v.shape.as_list()).astype(np.float32), sess)
-        path = tf.compat.v1.train.Saver().save(sess, os.path.join(directory, "note_rnn.ckpt"))
-    return path, hp
-
-
 def ours_compose(ckpt, num, length, seed, batch):
     """Our composition for the metrics: batched rollout of the Note RNN policy (no scoring)."""
     from sequence_tutor_tf.reproduce.music import load_policy
@@ -113,7 +86,6 @@ def main(argv=None):
     args = parser.parse_args(argv)
     threads = apply_thread_arguments(args)
 
-    _use_repo_tests_package()
     from magenta.models.rl_tuner import rl_tuner_eval_metrics
     from sequence_tutor_tf.music import metrics
     from tests.reward_compositions import make_compositions
@@ -145,6 +117,7 @@ def main(argv=None):
         return 0
 
     out = tempfile.mkdtemp(prefix="bench_metrics_")
+    from benchmark_vs_magenta import make_checkpoint   # this folder: the same random checkpoint
     ckpt, hp = make_checkpoint(out, args.units)
     compose = ours_compose(ckpt, n, args.length, args.seed, args.batch)
     start = time.perf_counter()
