@@ -204,7 +204,8 @@ class RLEngine:
         q_new, r_new, logp = step.q_state.numpy(), step.r_state.numpy(), step.logp.numpy()
         task, done = self.task_reward.step(next_obs, observations=self._obs)
         task = np.asarray(task)
-        total = compose_reward(task, logp, self.reward_scaler, self._add_prior)
+        total = np.asarray(compose_reward(task, logp, self.reward_scaler, self._add_prior),
+                           np.float32)
         check_finite_rewards(task, logp, total, self.env_steps)
         self.prior_reward_last_n += float(np.sum(logp))
         self.task_reward_last_n += float(np.sum(task * self.reward_scaler))

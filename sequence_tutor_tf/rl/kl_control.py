@@ -17,10 +17,10 @@ def prior_in_reward(algorithm):
 
 
 def compose_reward(task_reward, prior_logp, reward_scaler, add_prior):
-    """Total reward per step: `task * reward_scaler (+ log p_prior)`, [N] float32.
+    """Total reward: `task * reward_scaler (+ log p_prior)`, for floats or [N] arrays (the
+    dtype follows the inputs).
 
     The operations are the original's `collect_reward`, in its order, so its floats match.
     """
     scaled = np.multiply(task_reward, reward_scaler)
-    total = scaled + prior_logp if add_prior else scaled
-    return np.asarray(total, np.float32)
+    return scaled + prior_logp if add_prior else scaled

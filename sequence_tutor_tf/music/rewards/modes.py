@@ -62,13 +62,12 @@ def uses_note_rnn_reward(reward_mode) -> bool:
 def combine_rewards(reward_mode, reward_rnn_logprob, task_reward, reward_scaler):
     """The reward `collect_reward` returns: `task * reward_scaler (+ log p(a|s) for three modes)`.
 
-    Works on floats or arrays; the operations are in the original's order, so the floats match.
+    Works on floats or arrays: the KL-control composition of the RL core, with the prior term
+    where the mode adds it.
     """
-    scaled = np.multiply(task_reward, reward_scaler) if isinstance(task_reward, np.ndarray) \
-        else task_reward * reward_scaler
-    if uses_note_rnn_reward(reward_mode):
-        return scaled + reward_rnn_logprob
-    return scaled
+    from sequence_tutor_tf.rl.kl_control import compose_reward
+    return compose_reward(task_reward, reward_rnn_logprob, reward_scaler,
+                          uses_note_rnn_reward(reward_mode))
 
 
 def reward_rnn_logprob(action, reward_scores):
