@@ -149,9 +149,8 @@ def save_networks(engine, run_dir, config=None):
                       json.dumps(record, indent=2, default=_json_default))
 
 
-def read_config(run_dir):
-    """tuner_config.json as a dict, or None when the run has none yet."""
-    path = os.path.join(run_dir, CONFIG_FILE)
+def _read_json_object(path):
+    """The JSON object in `path`, None when the file is absent; RunDirError when unreadable."""
     if not os.path.exists(path):
         return None
     try:
@@ -162,6 +161,11 @@ def read_config(run_dir):
     if not isinstance(value, dict):
         raise RunDirError(f"{path}: expected a JSON object")
     return value
+
+
+def read_config(run_dir):
+    """tuner_config.json as a dict, or None when the run has none yet."""
+    return _read_json_object(os.path.join(run_dir, CONFIG_FILE))
 
 
 def load_tuned(run_dir):
@@ -270,14 +274,9 @@ def _remove_quietly(path):
 
 def read_meta(run_dir):
     """The resume index, with pre-rename (music-named) keys mapped; None when absent."""
-    _, _, index_path = _paths(run_dir)
-    if not os.path.exists(index_path):
+    meta = _read_json_object(_paths(run_dir)[2])
+    if meta is None:
         return None
-    try:
-        with open(index_path, encoding="utf-8") as f:
-            meta = json.load(f)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise RunDirError(f"{index_path}: not valid JSON ({e})") from None
     for part in ("counters", "histories"):
         values = meta.get(part, {})
         for old, new in LEGACY_NAMES.items():
