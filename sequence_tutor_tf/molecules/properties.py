@@ -59,30 +59,28 @@ def parse_smiles(smiles):
     return mol
 
 
-def logp(mol):
+def _guarded(compute, mol, fallback):
+    """compute(mol) as a float, or the research code's fallback when RDKit fails or returns
+    NaN/inf: a property never raises."""
     try:
-        from rdkit.Chem import Crippen
-        value = float(Crippen.MolLogP(mol))
-        return value if math.isfinite(value) else LOGP_FALLBACK
+        value = float(compute(mol))
     except Exception:
-        return LOGP_FALLBACK
+        return fallback
+    return value if math.isfinite(value) else fallback
+
+
+def logp(mol):
+    from rdkit.Chem import Crippen
+    return _guarded(Crippen.MolLogP, mol, LOGP_FALLBACK)
 
 
 def sa(mol):
-    try:
-        value = float(sascorer().calculateScore(mol))
-        return value if math.isfinite(value) else SA_FALLBACK
-    except Exception:
-        return SA_FALLBACK
+    return _guarded(lambda m: sascorer().calculateScore(m), mol, SA_FALLBACK)
 
 
 def qed(mol):
-    try:
-        from rdkit.Chem import QED
-        value = float(QED.qed(mol))
-        return value if math.isfinite(value) else QED_FALLBACK
-    except Exception:
-        return QED_FALLBACK
+    from rdkit.Chem import QED
+    return _guarded(QED.qed, mol, QED_FALLBACK)
 
 
 def ring_penalty(mol):
