@@ -17,7 +17,7 @@ install-magenta: install
 demo: install
 	TF_CPP_MIN_LOG_LEVEL=2 $(PYTHON) -m sequence_tutor_tf.cli.main demo --output-dir $(DEMO_OUT)
 
-test: install-magenta install-audio
+test: install-magenta install-audio install-js
 	TF_CPP_MIN_LOG_LEVEL=2 $(PYTHON) -m pytest -q tests
 
 # Optional: FluidSynth and a General MIDI soundfont, so music/audio.py renders WAVs with real
@@ -27,3 +27,20 @@ install-audio:
 	command -v fluidsynth >/dev/null || (apt-get update -q && DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y -q fluidsynth fluid-soundfont-gm) || \
 		echo "FluidSynth not installed (needs root): audio renders with the sine fallback"
+
+# The real clients of the Magenta.js export's tests (tests/test_export_magenta_js.py):
+# @magenta/music, node-fetch and playwright-core at the versions js/package-lock.json pins, and
+# Debian's chromium for the page. Without npm or root the tests that need them are skipped
+# (with CI set they fail instead).
+.PHONY: install-js
+install-js:
+	@if ! command -v npm >/dev/null; then \
+		echo "npm not found (needs Node.js 20+): the Magenta.js client tests will be skipped"; \
+	elif cmp -s js/package-lock.json js/node_modules/.installed-package-lock.json; then \
+		echo "js/node_modules is up to date with js/package-lock.json"; \
+	else (cd js && npm ci --no-audit --no-fund --loglevel=error && \
+		cp package-lock.json node_modules/.installed-package-lock.json) || \
+		echo "npm ci in js/ failed: the Magenta.js client tests will be skipped"; fi
+	test -x /usr/bin/chromium || (apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -q chromium) || \
+		echo "chromium not installed (needs root): the Magenta.js page test will be skipped"
