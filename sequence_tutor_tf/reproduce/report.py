@@ -75,9 +75,9 @@ def write_samples(samples, directory):
     return paths
 
 
-def summary_lines(extras, matches):
+def summary_lines(extras, per_model_counts):
     """The report's opening, in plain words: does tuning beat the Note RNN on the music-theory
-    reward, by how much, at what KL, and how many rows move the paper's way."""
+    reward, by how much, at what KL, and how many rows move the paper's way (`table.counts`)."""
     def mean(model, key):
         return float(np.mean([r[key] for r in extras[model]]))
     base = mean("MLE", "music_theory_reward_per_composition")
@@ -87,12 +87,13 @@ def summary_lines(extras, matches):
         if model == "MLE":
             continue
         tuned = mean(model, "music_theory_reward_per_composition")
-        rows = [m for (_, name), m in matches.items() if name == model]
+        way, closer, rows = per_model_counts.get(model, (0, 0, 0))
         verdict = "beats" if tuned > base else "does not beat"
         lines.append(
             f"- {model} {verdict} it: {tuned:.1f} ({tuned - base:+.1f}), at a KL from the Note RNN "
             f"of {mean(model, 'kl_from_prior_per_note'):.2f} nats per note; "
-            f"{sum(m[2] for m in rows)} of {len(rows)} table rows move the paper's way.")
+            f"{way} of {rows} table rows move the paper's way, {closer} of {rows} end nearer the "
+            "paper's tuned value than the Note RNN started.")
     return lines
 
 
@@ -143,7 +144,7 @@ def write_report(output_dir, preset, stats, extras, samples, policies, dirs, tim
                              os.path.join(plots_dir, "piano_rolls.png"))
     midi = write_samples(samples, os.path.join(output_dir, "midi"))
     audio = write_audio(samples, os.path.join(output_dir, "audio"))
-    summary = summary_lines(extras, table.direction_matches(aggregated))
+    summary = summary_lines(extras, table.counts(aggregated))
 
     images = sorted(f for f in os.listdir(plots_dir) if f.endswith(".png"))
     report = [
@@ -157,7 +158,8 @@ def write_report(output_dir, preset, stats, extras, samples, policies, dirs, tim
         "Average over the evaluation compositions of log p(note | history) under the Note RNN,",
         "and the per-note KL of the model's sampling distribution from it (a Monte-Carlo",
         "estimate on its own samples). The Note RNN is the pretrained one for every row, also",
-        "for G, whose Reward RNN moves during training as in the original.", "",
+        "for G (under `code` settings G's Reward RNN moves during training, as in the original).",
+        "",
         conservative, "",
         "## Figures", ""]
     report += [f"![{img}](plots/{img})" for img in images]
