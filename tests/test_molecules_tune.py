@@ -67,6 +67,39 @@ def test_tune_molecules_runs_per_row_episodes_and_resumes(prior, tmp_path):
     assert state["counters"]["env_steps"] == 896
 
 
+def test_tune_molecules_code_settings_use_prioritized_replay(prior, tmp_path, capsys):
+    out = tmp_path / "code"
+    assert _tune(prior, out, 384, "--settings", "code") == 0
+    config = json.load(open(out / "tuner_config.json"))
+    assert config["config"]["replay"] == "prioritized"
+    arrays = np.load(sorted((out / "train_state").glob("engine-*.npz"))[0])
+    p, rewards = arrays["replay/priorities"], arrays["replay/rewards"]
+    assert p.shape == rewards.shape and np.isfinite(p).all() and p.min() >= 0.01 ** 0.5
+    assert len(np.unique(p)) > len(p) // 2        # each transition's own TD error
+    # Resumes, and a uniform rerun of the same directory is refused (another setting).
+    assert _tune(prior, out, 512, "--settings", "code") == 0
+    capsys.readouterr()
+    assert _tune(prior, out, 640, "--settings", "code", "--replay", "uniform") == 2
+    assert "replay: stored 'prioritized', now 'uniform'" in capsys.readouterr().err
+
+
+def test_profile_script_times_every_part_of_a_prioritized_step(prior):
+    import importlib.util
+    import os
+    path = os.path.join(os.path.dirname(__file__), "..", "scripts", "profile_molecules.py")
+    spec = importlib.util.spec_from_file_location("profile_molecules", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    r = script.profile_engine(str(prior / "note_rnn"), "code", "prioritized", 16, steps=4,
+                              warmup=3, overrides={"hparams": "minibatch_size=32", "jit": False})
+    assert r["env_steps"] == 64 and r["updates"] >= 1 and r["replay_size"] == 112
+    assert {"policy step (network)", "RDKit reward", "store-time TD pass", "learner call",
+            "replay sample", "priority update"} <= set(r["parts"])
+    assert 0 < sum(r["parts"].values()) <= r["seconds"]
+    rows = script.sampling_costs(capacity=2048, minibatch=64, batches=(2,), repeats=1)
+    assert rows[0][0] == 2 and all(v > 0 for v in rows[0][1].values())
+
+
 def test_tune_molecules_g_and_flag_errors(prior, tmp_path, capsys):
     assert _tune(prior, tmp_path / "g", 128, "--algorithm", "g") == 0
     code = _tune(prior, tmp_path / "bad", 128, "--reward-mode", "key")

@@ -48,6 +48,20 @@ class SmilesLine:
     smiles: str
 
 
+class _CsvRows:
+    """The rows of a MOSES split as SmilesLines, made when read: a seeded subsample of 3,000
+    of the 1,584,663 training rows then builds 3,000 of them, not 1.6M (12 s on 2 busy cores)."""
+
+    def __init__(self, path, rows):
+        self.path, self.rows = path, rows
+
+    def __len__(self):
+        return len(self.rows)
+
+    def __getitem__(self, i):
+        return SmilesLine(self.path, i + 2, self.rows[i].strip())
+
+
 @dataclasses.dataclass
 class SmilesCorpus:
     smiles: list
@@ -65,8 +79,11 @@ class SmilesCorpus:
 
 
 def default_cache_dir():
-    from sequence_tutor_tf.music.corpus import default_cache_dir as music_cache_dir
-    return music_cache_dir()
+    """music.corpus.default_cache_dir's directory (`$SEQUENCE_TUTOR_CACHE`, else
+    `~/.cache/sequence_tutor_tf`), without importing the music corpus and its note_seq
+    (8.6 s of a quick molecule reproduction on 2 busy cores)."""
+    return os.environ.get("SEQUENCE_TUTOR_CACHE") or os.path.join(
+        os.path.expanduser("~"), ".cache", "sequence_tutor_tf")
 
 
 def find_smiles_files(path):
@@ -260,7 +277,7 @@ def load_smiles_corpus(corpus="moses", vocabulary=None, split="train", max_molec
     if corpus == "moses":
         source = f"MOSES {split} (molsets {moses.version()})"
         rows = moses.read_split(split)
-        lines = [SmilesLine(f"moses/{split}", i + 2, s.strip()) for i, s in enumerate(rows)]
+        lines = _CsvRows(f"moses/{split}", rows)
     else:
         source = corpus
         lines = []

@@ -3,9 +3,11 @@
 `code` is the research code's final run ("update rl tuner train for final run", see
 molecule-facts.md): e-greedy with e = 0.01 from the start, train every 50 steps, minibatch 512,
 discount 0.95, replay 500,000, target rate 0.01, Adam 1e-4, reward_scaler 0.35, the prior frozen
-in G (its scores go through stop_gradient there), no terminal masking. `paper` is the same with
-terminal masking: a molecule's last token does not bootstrap from the next molecule's first
-state (docs/differences/molecules.md).
+in G (its scores go through stop_gradient there), no terminal masking, prioritized replay
+(priority (|TD error| + 0.01)^0.5, no importance weights). `paper` is the same with terminal
+masking (a molecule's last token does not bootstrap from the next molecule's first state) and
+uniform replay, as `paper` ran before prioritized replay existed (`--replay prioritized`
+switches it on; docs/differences/molecules.md).
 """
 import dataclasses
 from typing import Optional
@@ -16,9 +18,9 @@ RESEARCH_HPARAMS = ("random_action_probability=0.01,train_every_nth=50,minibatch
 SETTINGS = {
     "code": {"exploration_mode": "egreedy", "exploration_steps": 0, "hparams": RESEARCH_HPARAMS,
              "learning_rate": 1e-4, "reward_scaler": 0.35, "training_steps": 2_500_000,
-             "behaviour": "g_trains_prior=false"},
+             "behaviour": "g_trains_prior=false", "replay": "prioritized"},
 }
-SETTINGS["paper"] = dict(SETTINGS["code"],
+SETTINGS["paper"] = dict(SETTINGS["code"], replay="uniform",
                          behaviour="g_trains_prior=false,discount_across_compositions=false")
 
 

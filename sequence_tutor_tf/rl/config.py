@@ -10,7 +10,7 @@ import dataclasses
 import math
 from typing import Optional
 
-from sequence_tutor_tf.rl.hparams import (ALGORITHMS, EXPLORATION_MODES,
+from sequence_tutor_tf.rl.hparams import (EXPLORATION_MODES, TUNE_ALGORITHMS,
                                           rl_tuner_train_dqn_hparams, validate_dqn_hparams)
 
 MAX_SEED = 2 ** 32 - 1
@@ -27,7 +27,8 @@ def _f(help_text, **meta):
 class TunerConfig:
     algorithm: str = dataclasses.field(default="q", metadata=_f(
         "q (Q-learning with log-prior reward), psi (Psi-learning), g (G-learning) or pure_rl "
-        "(Q on the task reward alone)", choices=ALGORITHMS))
+        "(Q on the task reward alone); on-policy baselines: reinforce_kl, ppo_kl, dap, raml "
+        "(docs/baselines.md)", choices=TUNE_ALGORITHMS))
     reward_scaler: float = dataclasses.field(default=0.1, metadata=_f(
         "weight of the task reward in r = log p_prior(a|s) + reward_scaler * r_task (1/c in the "
         "paper)", low=0.0))
@@ -64,6 +65,10 @@ class TunerConfig:
     behaviour: str = dataclasses.field(default="", metadata=_f(
         "single behaviour switches over --fix-quirks, e.g. 'g_trains_prior=false,"
         "credit_greedy_action=true' (rl/behaviour.py names them)", metavar="SWITCHES"))
+    replay: str = dataclasses.field(default="uniform", metadata=_f(
+        "uniform (the original's replay) or prioritized (the molecule research code's: "
+        "priority (|TD error| + 0.01)^0.5, no importance weights)",
+        choices=("uniform", "prioritized")))
     jit: bool = dataclasses.field(default=True, metadata=_f(
         "compile the learner updates with XLA"))
     seed: int = dataclasses.field(default=0, metadata=_f("seed", no_flag=True))
@@ -99,7 +104,7 @@ class TunerConfig:
                     output_every_nth=self.output_every_nth, eval_num_trials=self.eval_trials,
                     behaviour=self.original_behaviour(), seed=self.seed, jit_compile=self.jit,
                     overlap_collection=self.overlap_collection,
-                    learning_rate=self.learning_rate)
+                    learning_rate=self.learning_rate, replay=self.replay)
 
     def to_dict(self):
         return dataclasses.asdict(self)
@@ -142,11 +147,14 @@ def _check_float(name, value, low=None, low_open=False):
 
 def check_config(c):
     """ValueError naming the first bad setting (the flag's name) and what was expected."""
-    if c.algorithm not in ALGORITHMS:
-        raise ValueError(f"algorithm must be one of {list(ALGORITHMS)}, got {c.algorithm!r}")
+    if c.algorithm not in TUNE_ALGORITHMS:
+        raise ValueError(f"algorithm must be one of {list(TUNE_ALGORITHMS)}, got "
+                         f"{c.algorithm!r}")
     if c.exploration_mode not in EXPLORATION_MODES:
         raise ValueError(f"exploration-mode must be one of {list(EXPLORATION_MODES)}, got "
                          f"{c.exploration_mode!r}")
+    if c.replay not in ("uniform", "prioritized"):
+        raise ValueError(f"replay must be uniform or prioritized, got {c.replay!r}")
     _check_float("reward_scaler", c.reward_scaler, 0.0)
     _check_float("learning_rate", c.learning_rate, 0.0, low_open=True)
     if c.learning_rate > 1.0:
@@ -195,4 +203,7 @@ def layer_over(base, over):
 def differences(stored, new, ignore=RESUMABLE_CHANGES):
     """[(name, stored value, new value)] of the settings that differ, `ignore` left out."""
     keys = sorted((set(stored) | set(new)) - set(ignore))
-    return [(k, stored.get(k), new.get(k)) for k in keys if stored.get(k) != new.get(k)]
+    # A setting added after a run was stored counts as its default there (e.g. replay).
+    defaults = {f.name: f.default for f in dataclasses.fields(TunerConfig)}
+    old = lambda k: stored.get(k, defaults.get(k))  # noqa: E731
+    return [(k, old(k), new.get(k)) for k in keys if old(k) != new.get(k)]

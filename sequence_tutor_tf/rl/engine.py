@@ -26,7 +26,7 @@ from sequence_tutor_tf.rl.kl_control import compose_reward, prior_in_reward
 from sequence_tutor_tf.rl.learners import make_learner
 from sequence_tutor_tf.rl.policy import RolloutPolicy
 from sequence_tutor_tf.rl.priming import RandomTokenPrimer
-from sequence_tutor_tf.rl.replay import ReplayBuffer
+from sequence_tutor_tf.rl.replay import REPLAY_KINDS, make_replay
 from sequence_tutor_tf.rl.rollout import play
 from sequence_tutor_tf.rl.specs import transition_spec
 
@@ -72,6 +72,10 @@ class RLEngine:
       overlap_collection: run each step's updates on a worker thread while the next step is
         collected (a second CPU core); the policy then acts one batch of updates behind.
       learning_rate: Adam's (None: TF1 AdamOptimizer's 0.001, as the original).
+      replay: 'uniform' (the original's) or 'prioritized' (the molecule research code's:
+        priority (|TD error| + 0.01)^0.5, drawn proportionally, no importance weights; each new
+        transition gets the TD error of a forward pass over the stored batch, each sampled one
+        the TD error after its update).
     """
 
     def __init__(self, algorithm, q_network, prior, domain, dqn_hparams, primer=None,
@@ -79,8 +83,13 @@ class RLEngine:
                  stochastic_observations=False, num_envs=1, updates_per_step=None,
                  output_every_nth=1000, eval_num_trials=100, behaviour=None, seed=0,
                  jit_compile=False, target_network=None, overlap_collection=False,
-                 learning_rate=None):
+                 learning_rate=None, replay="uniform"):
         check_choice("algorithm", algorithm, ALGORITHMS)
+        check_choice("replay", replay, REPLAY_KINDS)
+        if replay == "prioritized" and overlap_collection:
+            raise ValueError("replay=prioritized cannot run with overlap_collection: new "
+                             "transitions' priorities are computed with the networks the "
+                             "worker thread is updating")
         check_choice("exploration_mode", exploration_mode, EXPLORATION_MODES)
         self.hparams = validate_dqn_hparams(dqn_hparams)
         if isinstance(num_envs, bool) or int(num_envs) != num_envs or num_envs < 1:
@@ -132,8 +141,9 @@ class RLEngine:
         self.random_notes = RandomTokenPrimer(
             domain.num_actions, self.behaviour.random_note_excludes_last, allowed=explore)
         self.primer = primer or self.random_notes
-        self.replay = ReplayBuffer(self.hparams.max_experience,
-                                   transition_spec(q_network.state_size, prior.state_size))
+        self.replay = make_replay(replay, self.hparams.max_experience,
+                                  transition_spec(q_network.state_size, prior.state_size))
+        self.prioritized = replay == "prioritized"
         self._background = BackgroundUpdates(self.learner) if self.overlap_collection else None
         self.task_reward = domain.make_task_reward(self.num_envs,
                                                    prior_in_reward=prior_in_reward(algorithm))
@@ -226,12 +236,21 @@ class RLEngine:
         self.num_times_store_called += n
         if not keep.any():
             return
-        self.replay.add_batch({
+        batch = {
             "observations": self._obs[keep], "states": self._q_state[keep],
             "actions": action[keep], "rewards": reward[keep].astype(np.float32),
             "new_observations": next_obs[keep], "new_states": q_new[keep],
             "new_reward_states": r_new[keep],
-            "terminals": np.asarray(done, np.float32)[keep]})
+            "terminals": np.asarray(done, np.float32)[keep]}
+        if self.prioritized:
+            # The research code's store() runs a TD-error forward pass per transition; one
+            # batched pass over the kept rows gives the same values (without its int cast of
+            # the reward, docs/differences/molecules.md).
+            td = self.learner.td_errors(batch)
+            self._check_td(td, "a stored transition's")
+            self.replay.add_batch(batch, td_errors=td)
+        else:
+            self.replay.add_batch(batch)
 
     # ----- learning ---------------------------------------------------------------------------
     def updates_due(self):
@@ -268,7 +287,33 @@ class RLEngine:
 
     def run_updates(self, k):
         """k learner updates now, on this thread; returns (losses, target means) [k]."""
+        if self.prioritized:
+            return self._record(self._prioritized_updates(k))
         return self._record([self.learner.train(b) for b in self._minibatches(k)])
+
+    def _prioritized_updates(self, k):
+        """k updates in chunks, each chunk drawn with the priorities the previous one left;
+        the sampled slots then take their post-update TD errors' priorities."""
+        fields = getattr(self.learner, "fields", None)
+        results = []
+        while k > 0:
+            chunk = min(k, MAX_FUSED_UPDATES)
+            idx = self.replay.sample_indices(self.hparams.minibatch_size, self.rng,
+                                             num_batches=chunk)
+            losses, targets, td = self.learner.train(self.replay.gather(idx, fields),
+                                                     td_errors=True)
+            self._check_td(td, "a replayed transition's post-update")
+            self.replay.update_priorities(idx, td)
+            results.append((losses, targets))
+            k -= chunk
+        return results
+
+    def _check_td(self, td, what):
+        if not np.isfinite(td).all():
+            raise NonFiniteError(
+                f"{what} TD error became {td[~np.isfinite(td)][0]} at env step "
+                f"{self.env_steps} (prioritized replay); the last checkpoint before it is still "
+                f"in the run directory")
 
     def _record(self, results):
         """Bookkeeping of finished updates: the original's target_val_list and counters."""

@@ -7,6 +7,9 @@ error naming the hparam instead of a failure deep inside training.
 from sequence_tutor_tf.utils.hparams import HParams
 
 ALGORITHMS = ("q", "psi", "g", "pure_rl")
+# On-policy baselines (rl/onpolicy/, docs/baselines.md); `tune --algorithm` takes either kind.
+ONPOLICY_ALGORITHMS = ("reinforce_kl", "ppo_kl", "dap", "raml")
+TUNE_ALGORITHMS = ALGORITHMS + ONPOLICY_ALGORITHMS
 EXPLORATION_MODES = ("egreedy", "boltzmann")
 
 

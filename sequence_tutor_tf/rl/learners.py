@@ -9,6 +9,10 @@ pair of `session.run`s in the original's `training_step`. The algorithms differ 
 - psi: logsumexp_a' Psi_target(s', a')
 - g:   logsumexp_a' (Q_target(s', a') + log p(a'|s')), the prior's log-probabilities
 """
+import functools
+
+import numpy as np
+
 from sequence_tutor_tf._tf import tf
 from sequence_tutor_tf.rl import packed_updates
 from sequence_tutor_tf.rl.specs import TRANSITION_FIELDS
@@ -74,12 +78,17 @@ class TDLearner:
             elif packed:
                 raise ValueError("packed=True needs NoteRNN-like networks (parameter_groups, "
                                  "step_packed) of one architecture and the default Adam")
-        self._train_many = tf.function(self._train_many_impl, jit_compile=jit_compile,
-                                       reduce_retracing=True)
+        compile_ = lambda fn: tf.function(fn, jit_compile=jit_compile, reduce_retracing=True)
+        self._train_many = compile_(self._train_many_impl)
+        # The same updates returning each row's post-update TD error (prioritized replay); a
+        # function of its own, so that the uniform path's graph is the one it always was.
+        self._train_many_td = compile_(self._train_many_td_impl)
+        self._td_errors = compile_(self._td_errors_impl)
         self._min_packed = 1 if packed else PACKED_MIN_UPDATES
         if self._packed is not None:
-            self._train_many_packed = tf.function(self._packed.run, jit_compile=jit_compile,
-                                                  reduce_retracing=True)
+            self._train_many_packed = compile_(self._packed.run)
+            self._train_many_packed_td = compile_(functools.partial(self._packed.run,
+                                                                    with_td=True))
 
     # ----- the part that differs between algorithms --------------------------------------------
     def next_values(self, next_scores, next_prior_logits):
@@ -97,8 +106,9 @@ class TDLearner:
                 clipped[i] = g
         return clipped
 
-    def _loss(self, batch, q_step=None, target_step=None, prior_step=None):
-        """(loss, per-row next values) of the networks on the minibatch.
+    def _loss(self, batch, q_step=None, target_step=None, prior_step=None, with_future=False):
+        """(loss, per-row next values) of the networks on the minibatch; with `with_future`
+        also the per-row targets r + gamma * next values (what a TD error is measured from).
 
         The `*_step(inputs, state)` arguments replace a network's own `step_eager`: the packed
         loop passes steps that read its loop-carried weights.
@@ -113,10 +123,15 @@ class TDLearner:
                 batch["new_observations"], batch["new_reward_states"])
             if not self.train_prior:
                 prior_logits = tf.stop_gradient(prior_logits)
-        return self.td_loss(batch, scores, next_scores, prior_logits)
+        loss, target_vals, future = self._td_parts(batch, scores, next_scores, prior_logits)
+        return (loss, target_vals, future) if with_future else (loss, target_vals)
 
     def td_loss(self, batch, scores, next_scores, prior_logits):
         """(loss, per-row next values) from the networks' outputs on the minibatch."""
+        return self._td_parts(batch, scores, next_scores, prior_logits)[:2]
+
+    def _td_parts(self, batch, scores, next_scores, prior_logits):
+        """(loss, per-row next values, per-row targets r + gamma * next values)."""
         taken = taken_scores(scores, batch["actions"])
         next_scores = tf.stop_gradient(next_scores)
         if self._mask_bias is not None:
@@ -127,11 +142,17 @@ class TDLearner:
             discount = discount * (1.0 - batch["terminals"])
         future = batch["rewards"] + discount * target_vals
         loss = tf.reduce_mean(tf.square(taken - future))
-        return loss, target_vals
+        return loss, target_vals, tf.stop_gradient(future)
 
-    def _update(self, batch):
+    def td_errors_after(self, batch, future, q_step=None):
+        """Q(s, a) - future per row, Q read after the update (the research code runs its
+        `td_error` op after `train_op` and before the target update, with the same feed)."""
+        scores, _ = (q_step or self.q_network.step_eager)(batch["observations"], batch["states"])
+        return taken_scores(scores, batch["actions"]) - future
+
+    def _update(self, batch, with_td=False):
         with tf.GradientTape() as tape:
-            loss, target_vals = self._loss(batch)
+            loss, target_vals, future = self._loss(batch, with_future=True)
         # Dense gradients: an embedding-style input would give IndexedSlices, which clipping
         # and Adam must see as the TF1 graph did (a dense tensor).
         grads = [None if g is None else tf.convert_to_tensor(g)
@@ -139,10 +160,11 @@ class TDLearner:
         pairs = [(g, v) for g, v in zip(self._clip(grads), self.trainable_variables)
                  if g is not None]
         self.optimizer.apply_gradients(pairs)
+        td = self.td_errors_after(batch, future) if with_td else None
         rate = self.target_network_update_rate
         for target, source in zip(self.target_network.weights, self.q_network.weights):
             target.assign_sub(rate * (target - source))
-        return loss, tf.reduce_mean(target_vals)
+        return loss, tf.reduce_mean(target_vals), td
 
     def _train_many_impl(self, batches):
         k = tf.shape(batches["rewards"])[0]
@@ -150,10 +172,28 @@ class TDLearner:
         targets = tf.TensorArray(tf.float32, size=k)
         for i in tf.range(k):
             batch = {name: value[i] for name, value in batches.items()}
-            loss, target_mean = self._update(batch)
+            loss, target_mean, _ = self._update(batch)
             losses = losses.write(i, loss)
             targets = targets.write(i, target_mean)
         return losses.stack(), targets.stack()
+
+    def _train_many_td_impl(self, batches):
+        """`_train_many_impl` that also returns each row's post-update TD error [K, B]."""
+        k = tf.shape(batches["rewards"])[0]
+        losses = tf.TensorArray(tf.float32, size=k)
+        targets = tf.TensorArray(tf.float32, size=k)
+        tds = tf.TensorArray(tf.float32, size=k)
+        for i in tf.range(k):
+            batch = {name: value[i] for name, value in batches.items()}
+            loss, target_mean, td = self._update(batch, with_td=True)
+            losses = losses.write(i, loss)
+            targets = targets.write(i, target_mean)
+            tds = tds.write(i, td)
+        return losses.stack(), targets.stack(), tds.stack()
+
+    def _td_errors_impl(self, batch):
+        _, _, future = self._loss(batch, with_future=True)
+        return self.td_errors_after(batch, future)
 
     @property
     def fields(self):
@@ -165,16 +205,27 @@ class TDLearner:
             skip.add("terminals")
         return tuple(f for f in TRANSITION_FIELDS if f not in skip)
 
-    def train(self, batches):
+    def train(self, batches, td_errors=False):
         """Runs K updates in one compiled call; batches are arrays shaped [K, B, ...].
 
-        Returns (losses [K], mean target values [K]) as NumPy arrays.
+        Returns (losses [K], mean target values [K]) as NumPy arrays; with `td_errors` also
+        each row's TD error after its update, Q(s, a) - (r + gamma * next values) [K, B], for
+        prioritized replay.
         """
         # The replay's gathers are shared with TF, not copied (utils/tensors.py).
         batches = {name: as_tensor(batches[name]) for name in self.fields}
         packed = self._packed is not None and batches["rewards"].shape[0] >= self._min_packed
+        if td_errors:
+            fn = self._train_many_packed_td if packed else self._train_many_td
+            return tuple(t.numpy() for t in fn(batches))
         losses, targets = (self._train_many_packed if packed else self._train_many)(batches)
         return losses.numpy(), targets.numpy()
+
+    def td_errors(self, batch):
+        """Each transition's TD error under the current networks, without updating (arrays
+        shaped [N, ...]): the priority of a transition as it is stored."""
+        batch = {name: as_tensor(np.ascontiguousarray(batch[name])) for name in self.fields}
+        return self._td_errors(batch).numpy()
 
     def train_one(self, batch):
         """One update from a single minibatch (arrays shaped [B, ...]); returns (loss, target)."""

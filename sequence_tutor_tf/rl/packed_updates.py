@@ -69,7 +69,9 @@ class PackedUpdates:
         parts = tf.split(grad, [int(v.shape[0]) for v in group], axis=0)
         return tf.concat([clip_by_joint_norm([p], CLIP_NORM)[0] for p in parts], axis=0)
 
-    def run(self, batches):
+    def run(self, batches, with_td=False):
+        """K updates; returns (losses [K], mean targets [K]), with `with_td` also each row's
+        TD error after its update [K, B] (the Q network's new weights, the old target's)."""
         learner, opt = self.learner, self.learner.optimizer
         slot = lambda name: (lambda v: opt.get_slot(v, name))
         weights = [pack(g) for g in self.groups]
@@ -83,19 +85,20 @@ class PackedUpdates:
         rate = learner.target_network_update_rate
         k = tf.shape(batches["rewards"])[0]
 
+        packed_step = lambda model, packed: functools.partial(model.step_packed, packed)
+
         def loss_of(weights, target, batch):
-            packed_step = lambda model, packed: functools.partial(model.step_packed, packed)
             return learner._loss(
                 batch, q_step=packed_step(learner.q_network, weights[0]),
                 target_step=packed_step(learner.target_network, target),
                 prior_step=packed_step(learner.prior, weights[1]) if learner.train_prior
-                else None)
+                else None, with_future=with_td)
 
-        def body(i, weights, m, v, target, losses, targets):
+        def body(i, weights, m, v, target, losses, targets, *tds):
             batch = {name: value[i] for name, value in batches.items()}
             with tf.GradientTape() as tape:
                 tape.watch(weights)
-                loss, target_vals = loss_of(weights, target, batch)
+                loss, target_vals, *future = loss_of(weights, target, batch)
             grads = tape.gradient(loss, weights)
             step = first_step + tf.cast(i, tf.float32)
             alpha = lr * tf.sqrt(1.0 - tf.pow(beta_2, step)) / (1.0 - tf.pow(beta_1, step))
@@ -113,14 +116,19 @@ class PackedUpdates:
                 new_w.append(ws)
                 new_m.append(ms)
                 new_v.append(vs)
+            if with_td:      # read before the soft target update, as the research code does
+                td = learner.td_errors_after(
+                    batch, future[0], q_step=packed_step(learner.q_network, new_w[0]))
+                tds = (tds[0].write(i, td),)
             target = [t - rate * (t - w) for t, w in zip(target, new_w[0])]
             return (i + 1, new_w, new_m, new_v, target, losses.write(i, loss),
-                    targets.write(i, tf.reduce_mean(target_vals)))
+                    targets.write(i, tf.reduce_mean(target_vals))) + tuple(tds)
 
-        _, weights, m, v, target, losses, targets = tf.while_loop(
+        _, weights, m, v, target, losses, targets, *tds = tf.while_loop(
             lambda i, *_: i < k, body,
             (tf.constant(0), weights, moments["m"], moments["v"], target,
-             tf.TensorArray(tf.float32, size=k), tf.TensorArray(tf.float32, size=k)))
+             tf.TensorArray(tf.float32, size=k), tf.TensorArray(tf.float32, size=k))
+            + ((tf.TensorArray(tf.float32, size=k),) if with_td else ()))
 
         for model_w, model_m, model_v, groups in zip(weights, m, v, self.groups):
             for (var, value), (_, m_value), (_, v_value) in zip(
@@ -131,4 +139,6 @@ class PackedUpdates:
         for var, value in unpack(target, self.target_groups):
             var.assign(value)
         opt.iterations.assign_add(tf.cast(k, opt.iterations.dtype))
+        if with_td:
+            return losses.stack(), targets.stack(), tds[0].stack()
         return losses.stack(), targets.stack()

@@ -6,7 +6,8 @@ RUN_DIR/
   tuner_config.json         the run's configuration (config.py) and how far it got
   train_state/              what resuming needs, written atomically:
     networks/step-N.*       a TF2 checkpoint of Q, target, prior and optimizer
-    engine-N.npz            replay buffer (the filled part, oldest first)
+    engine-N.npz            replay buffer (the filled part, oldest first, its next slot and,
+                            under prioritized replay, each transition's priority)
     engine_state.json       the index naming the current pair, counters, histories, RNG state
   plots/, samples/, logs/   figures, sample outputs, TensorBoard
   .lock                     held by the process running the run (PID, host, start time)
