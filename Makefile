@@ -18,7 +18,10 @@ demo: install
 	TF_CPP_MIN_LOG_LEVEL=2 $(PYTHON) -m sequence_tutor_tf.cli.main demo --output-dir $(DEMO_OUT)
 
 test: install-magenta install-audio install-js
-	TF_CPP_MIN_LOG_LEVEL=2 $(PYTHON) -m pytest -q tests
+	$(PIP) install -q -e ".[ray]"   # the optional extra tests/test_sweep.py runs on
+	# Two workers, one test file each (module fixtures are built once): the suite is mostly
+	# Python-bound tracing and subprocess start-up, so 2 processes use both cores.
+	TF_CPP_MIN_LOG_LEVEL=2 $(PYTHON) -m pytest -q -n 2 --dist loadfile --durations=25 tests
 
 # Optional: FluidSynth and a General MIDI soundfont, so music/audio.py renders WAVs with real
 # instruments instead of its sine fallback (Debian/Ubuntu; needs root).

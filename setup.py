@@ -30,6 +30,8 @@ setup(
         "tqdm>=4.66,<5",
         "networkx>=3,<4",
     ],
-    extras_require={"test": ["pytest>=8,<10"]},
+    extras_require={"test": ["pytest>=8,<10", "pytest-xdist>=3,<4"],
+                    # `sequence-tutor sweep --ray-address` / `reproduce --ray-address`
+                    "ray": ["ray>=2.40,<3", "pyyaml>=6"]},
     entry_points={"console_scripts": ["sequence-tutor=sequence_tutor_tf.cli.main:main"]},
 )

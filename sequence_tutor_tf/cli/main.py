@@ -30,6 +30,8 @@ SUBCOMMANDS = {
     "convert": "sequence_tutor_tf.cli.convert",
     "inspect": "sequence_tutor_tf.cli.inspect",
     "reproduce": "sequence_tutor_tf.cli.reproduce",
+    "compare": "sequence_tutor_tf.cli.compare",
+    "sweep": "sequence_tutor_tf.cli.sweep",
 }
 
 # TensorFlow's start-up lines that say nothing to a user: absl's pre-initialisation notice, no
@@ -41,6 +43,15 @@ _STARTUP_NOISE = re.compile(
     r"oneDNN custom operations|Unable to register cu(DNN|FFT|BLAS) factory|"
     r"computation placer already registered|TF-TRT Warning|could not open file to read NUMA|"
     r"Could not find cuda drivers")
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Appends "(default: X)" only where it tells something: not for None, nor twice."""
+
+    def _get_help_string(self, action):
+        if action.default is None or "default" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
 
 
 def build_parser(only=None):
@@ -57,7 +68,7 @@ def build_parser(only=None):
     for name, module_name in SUBCOMMANDS.items():
         module = importlib.import_module(module_name)
         p = sub.add_parser(name, help=module.HELP, description=module.__doc__,
-                           formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                           formatter_class=_HelpFormatter)
         if only is None or name == only:
             module.add_arguments(p)
         p.set_defaults(_module=module, _parser=p, _command=name)

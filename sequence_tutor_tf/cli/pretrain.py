@@ -15,6 +15,12 @@ format, read by `tune`, `generate` and `export`), backup/ and pretrain_state.jso
 rerun the same command after an interruption to continue; a finished run is not trained again),
 logs/ (TensorBoard), training_log.csv, training_curves.png, metrics.json (validation NLL and
 accuracy beside the unigram baseline) and samples/*.mid.
+
+Warm start: `--init-from` begins from an existing Note RNN (ours, an RL Tuner checkpoint, a
+melody_rnn checkpoint or .mag bundle) instead of random weights, e.g. to adapt Magenta's
+basic_rnn.mag to your MIDI files (`--rnn-layer-sizes 512,512`); shapes must match. Several
+machines: `--strategy multi_worker` on each, with TF_CONFIG (README.md, "Warm starts, sweeps and
+several machines").
 """
 import json
 import logging
@@ -53,7 +59,9 @@ def add_arguments(parser):
                       type=finite_float(0, 1, min_inclusive=False, max_inclusive=False),
                       default=0.1, help="fraction of melodies held out for validation (0..1)")
     data.add_argument("--num-workers", type=bounded_int(1, 256), default=2,
-                      help="processes used to convert a built-in corpus the first time")
+                      help="processes that convert the corpus: a built-in one (the first "
+                           "time) or a directory of MIDI files (one per 1,000 files at most, "
+                           "e.g. for Lakh MIDI)")
     model = parser.add_argument_group("model and optimisation (names of default_hparams())")
     model.add_argument("--hparams", default="",
                        help="Magenta-style overrides of default_hparams(), e.g. "
@@ -67,6 +75,15 @@ def add_arguments(parser):
                        help="optimizer steps in all (rounded up to whole epochs)")
     model.add_argument("--steps-per-epoch", type=positive_int, default=300,
                        help="steps between validation, checkpoints and log lines")
+    model.add_argument("--init-from", default=None, metavar="CKPT_OR_BUNDLE",
+                       help="warm start: begin training from this Note RNN instead of random "
+                            "weights: our note_rnn/ directory (or a tune run directory: its "
+                            "q_network), a Magenta RL Tuner checkpoint (note_rnn.ckpt), a "
+                            "melody_rnn checkpoint or a .mag bundle (basic_rnn). Its shapes "
+                            "must match the model's: set --rnn-layer-sizes to the source's "
+                            "(512,512 for Magenta's basic_rnn.mag)")
+    model.add_argument("--init-checkpoint-scope", default="rnn_model",
+                       help="outer variable scope of an RL Tuner checkpoint given to --init-from")
     dist = parser.add_argument_group("distribution")
     dist.add_argument("--strategy", default="default", choices=["default", "mirrored",
                                                                  "multi_worker"],
@@ -109,11 +126,11 @@ OWN_OUTPUTS = ("note_rnn", "backup", "logs", "samples", "pretrain_state.json",
                "training_log.csv", "training_curves.png", "metrics.json", "pretrain_config.json")
 # The settings a resumed run must share with the run it continues.
 RESUME_SETTINGS = ("domain", "corpus", "vocabulary", "max_melodies", "validation_fraction",
-                   "seed", "num_training_steps", "steps_per_epoch")
+                   "seed", "num_training_steps", "steps_per_epoch", "init_from")
 
 
 def run_settings(args, hparams):
-    settings = {k: getattr(args, k) for k in RESUME_SETTINGS}
+    settings = {k: getattr(args, k, None) for k in RESUME_SETTINGS}
     settings["hparams"] = hparams.values()
     return json.loads(json.dumps(settings))   # as stored: lists, not tuples
 
@@ -177,6 +194,12 @@ def run(args):
         hparams = validate_mle_hparams(resolve_hparams(args, molecules and molecules[0]))
     except ValueError as e:
         raise UserError(f"--hparams: {e}") from None
+    init_path = getattr(args, "init_from", None)
+    if molecules is not None and init_path:
+        raise UserError("--init-from: warm start is for Note RNNs (--domain music); a SMILES "
+                        "prior trains from random weights")
+    if init_path and not os.path.exists(init_path) and not os.path.exists(init_path + ".index"):
+        raise UserError(f"--init-from {init_path}: no such file or directory")
     if molecules is None and hparams.one_hot_length != 38:
         raise UserError(f"--hparams: hparam one_hot_length={hparams.one_hot_length}: the melody "
                         "encoding has 38 classes (MIDI 48..83 and two special events)")
@@ -236,6 +259,13 @@ def pretrain(args, hparams, strategy, state=None):
     from sequence_tutor_tf.utils.files import atomic_write_text
     from sequence_tutor_tf.utils.plots import plot_training_curves
 
+    init_from = None
+    if getattr(args, "init_from", None):   # read and checked before the corpus is converted
+        from sequence_tutor_tf.models.note_rnn import NoteRNN
+        from sequence_tutor_tf.training.mle import copy_initial_weights
+        source = load_init_source(args.init_from, args.init_checkpoint_scope)
+        copy_initial_weights(NoteRNN.from_hparams(hparams), source, args.init_from)
+        init_from = (source, args.init_from)
     corpus = load_melodies(args.corpus, cache_dir=args.cache_dir, num_workers=args.num_workers)
     log.info(corpus.summary_line())
     melodies = list(corpus.melodies)
@@ -260,9 +290,11 @@ def pretrain(args, hparams, strategy, state=None):
              "min_note": 48, "max_note": 84}
     from sequence_tutor_tf.training.mle import write_state
     state = {"settings": run_settings(args, hparams)} if state is None else state
+    if init_from is not None:
+        extra["init_from"] = args.init_from
     result = train_note_rnn(train_ds, val_ds, hparams, args.output_dir, args.num_training_steps,
                             args.steps_per_epoch, strategy=strategy, extra_config=extra,
-                            verbose=args.verbose, state=state)
+                            verbose=args.verbose, state=state, init_from=init_from)
     metrics = dict(result.metrics, unigram_baseline_nll=float(baseline),
                    train_melodies=len(train), validation_melodies=len(val),
                    corpus_summary=corpus.summary_line())
@@ -283,6 +315,16 @@ def pretrain(args, hparams, strategy, state=None):
     state["finished"] = True
     write_state(args.output_dir, state)
     return metrics
+
+
+def load_init_source(path, checkpoint_scope="rnn_model"):
+    """The Note RNN a warm start begins from: our model directory, a tune run directory (its
+    q_network), an RL Tuner or melody_rnn checkpoint, or a .mag bundle."""
+    from sequence_tutor_tf.models.loading import load_note_rnn_any
+    q_network = os.path.join(path, "q_network")
+    if os.path.isdir(q_network) and os.path.exists(os.path.join(path, "tuner_config.json")):
+        path = q_network
+    return load_note_rnn_any(path, checkpoint_scope=checkpoint_scope)
 
 
 def pretrain_molecules(args, hparams, strategy, state, vocabulary, corpus):

@@ -51,6 +51,12 @@ def add_arguments(parser):
                              "(docs/differences/rl.md)")
     parser.add_argument("--no-deterministic", dest="deterministic", action="store_false",
                         help="allow non-deterministic TensorFlow kernels (faster on GPU)")
+    parser.add_argument("--workers", type=positive_int, default=1,
+                        help="music: tuning runs at a time, each a `tune` process with its share "
+                             "of the cores (1: one after another in this process)")
+    parser.add_argument("--ray-address", default=None, metavar="ADDRESS",
+                        help="music: tune the runs as tasks on this Ray cluster (HOST:PORT, "
+                             "auto or local; see `sequence-tutor sweep --help`)")
 
 
 def resolve_preset(args):
@@ -70,6 +76,9 @@ def run_molecules(args):
     unknown = [a for a in algorithms if a not in COLUMNS or a == "mle"]
     if unknown or not algorithms:
         raise ValueError(f"--algorithms: unknown {unknown}; choose from q, psi, g, pure_rl")
+    if getattr(args, "workers", 1) > 1 or getattr(args, "ray_address", None):
+        raise ValueError("reproduce molecules: --workers and --ray-address are music's flags "
+                         "for now; `sequence-tutor sweep` runs molecule tuning runs in parallel")
     if args.settings == "both" or args.fix_quirks or args.note_rnn or args.corpus:
         raise ValueError("reproduce molecules: --settings both, --fix-quirks, --note-rnn and "
                          "--corpus are music's flags (the molecule settings are paper or code)")
@@ -106,15 +115,18 @@ def run(args):
         from sequence_tutor_tf._tf import tf
         tf.config.experimental.enable_op_determinism()
     progress = lambda text: print(text, flush=True)  # noqa: E731
+    workers, ray_address = getattr(args, "workers", 1), getattr(args, "ray_address", None)
+    parallel = ({"workers": workers, "ray_address": ray_address}
+                if workers > 1 or ray_address else None)
     if args.settings == "both":
         from sequence_tutor_tf.reproduce.music import reproduce_both
         path = reproduce_both(args.output_dir, preset, algorithms, note_rnn_dir=args.note_rnn,
                               seed=args.seed, cache_dir=args.cache_dir, progress=progress,
-                              fix_quirks=args.fix_quirks)
+                              fix_quirks=args.fix_quirks, parallel=parallel)
     else:
         path = reproduce_music(args.output_dir, preset, algorithms, note_rnn_dir=args.note_rnn,
                                seed=args.seed, cache_dir=args.cache_dir,
                                fix_quirks=args.fix_quirks, progress=progress,
-                               settings=args.settings)
+                               settings=args.settings, parallel=parallel)
     print(f"report: {path}")
     return 0

@@ -14,12 +14,18 @@ objective/entropy, every rule's mean reward and firing rate, a token histogram),
 under plots/, sample MIDI under samples/, and the resumable state under train_state/: rerunning
 the same command continues an interrupted run; a rerun with other settings is refused unless
 --restart. One process at a time may use a run directory.
+
+`--algorithm reinforce_kl|ppo_kl|dap|raml` runs an on-policy baseline instead (REINFORCE or PPO
+with a KL penalty toward the prior, REINVENT's augmented likelihood, RAML) into the same kind of
+run directory; `--learner-hparams` sets its own settings, raml reads `--raml-data`
+(docs/baselines.md).
 """
 import argparse
 
 from sequence_tutor_tf.cli.common import add_common_arguments, setup_run
 
-HELP = "RL-tune a Note RNN or a SMILES prior (Q, Psi, G-learning, pure RL) with task rewards"
+HELP = ("RL-tune a Note RNN or a SMILES prior (Q, Psi, G-learning, pure RL; on-policy "
+        "baselines) with task rewards")
 DOMAINS = ("music", "molecules")
 
 
@@ -58,6 +64,14 @@ def add_arguments(parser):
     add_flags(molecules, MoleculeTuneSettings, skip=("extra_reward",))
     parser.add_argument("--num-samples", type=int, default=3,
                         help="samples written at the end (MIDI, or a .smi file)")
+    baselines = parser.add_argument_group(
+        "on-policy baselines (--algorithm reinforce_kl|ppo_kl|dap|raml; docs/baselines.md)")
+    baselines.add_argument("--learner-hparams", default="", metavar="HPARAMS",
+                           help="the learner's settings over its defaults, e.g. "
+                                "'kl_coef=0.5,adaptive_kl=false' (rl/onpolicy/hparams.py)")
+    baselines.add_argument("--raml-data", default=None, metavar="SOURCE",
+                           help="raml's training sequences: a music corpus name, MIDI "
+                                "directory or TFRecord; molecules: moses or a SMILES file")
     parser.add_argument("--restart", action="store_true",
                         help="ignore a resumable state in --output-dir and start over")
     parser.add_argument("--no-progress", dest="progress", action="store_false")
@@ -99,6 +113,19 @@ def run(args):
         raise ValueError(f"--num-samples must be >= 0, got {args.num_samples}")
     config, settings = configs_from_args(args)
     setup_run(args, "tune")
+    from sequence_tutor_tf.rl.hparams import ONPOLICY_ALGORITHMS
+    if config.algorithm in ONPOLICY_ALGORITHMS:
+        from sequence_tutor_tf.baselines.tuning import tune_onpolicy
+        engine = tune_onpolicy(args.domain, config, settings, args.output_dir,
+                               settings_name=args.settings, restart=args.restart,
+                               progress=args.progress, num_samples=args.num_samples,
+                               learner_hparams=args.learner_hparams, raml_data=args.raml_data)
+        print(f"tuned {config.algorithm} for {engine.env_steps} env steps; run directory "
+              f"{args.output_dir}")
+        return 0
+    if args.learner_hparams or args.raml_data:
+        raise ValueError("--learner-hparams and --raml-data are settings of the on-policy "
+                         f"algorithms {list(ONPOLICY_ALGORITHMS)}, not of {config.algorithm}")
     if args.domain == "molecules":
         from sequence_tutor_tf.molecules.tuning import tune_molecules as tune
     else:

@@ -101,6 +101,48 @@ def tune_stage(note_rnn_dir, run_dir, algorithm, preset, seed, fix_quirks=False,
                settings_name=settings, progress=False)
 
 
+def tune_settings(algorithm, preset, seed, settings="paper", fix_quirks=False,
+                  note_rnn_dir=None):
+    """The `tune` settings (flag names) of one reproduction run: tune_config's layer as flags,
+    so `tune` resolves the same TunerConfig (tests/test_sweep.py checks it)."""
+    values = {"algorithm": algorithm, "training_steps": preset.training_steps,
+              "exploration_steps": preset.exploration_steps,
+              "output_every_nth": preset.output_every_nth, "num_envs": preset.num_envs,
+              "seed": seed, "settings": settings, "note_rnn": note_rnn_dir, "num_samples": 0,
+              "progress": False}
+    if fix_quirks:
+        values["fix_quirks"] = True
+    return values
+
+
+def tune_parallel(note_rnn_dir, dirs, preset, seed, parallel, fix_quirks=False,
+                  settings="paper", root=None, progress=print):
+    """The tuning stage as a sweep (sequence_tutor_tf.sweep): each unfinished run a `tune`
+    process, `parallel['workers']` at a time, or tasks on the Ray cluster at
+    `parallel['ray_address']`. Raises RuntimeError naming the runs that failed."""
+    from sequence_tutor_tf.rl.tuning import finished_steps
+    from sequence_tutor_tf.sweep import failed_runs, run_sweep
+    from sequence_tutor_tf.sweep.grid import RunSpec, tune_argv
+    specs = []
+    for (alg, s), run_dir in sorted(dirs.items()):
+        if finished_steps(run_dir) >= preset.training_steps:
+            continue
+        values = tune_settings(alg, preset, seed + s, settings, fix_quirks, note_rnn_dir)
+        run_dir = os.path.abspath(run_dir)
+        specs.append(RunSpec(os.path.basename(run_dir), run_dir,
+                             {"algorithm": alg, "seed": seed + s, "settings": settings},
+                             values, tune_argv(values, run_dir)))
+    if not specs:
+        return
+    summary = run_sweep(specs, root or os.path.dirname(os.path.dirname(specs[0].run_dir)),
+                        workers=parallel.get("workers") or 1,
+                        ray_address=parallel.get("ray_address"),
+                        cpus_per_run=parallel.get("cpus_per_run") or 1, progress=progress)
+    failed = failed_runs(summary)
+    if failed:
+        raise RuntimeError(f"tuning runs failed: {', '.join(failed)} (see their sweep.log)")
+
+
 def load_policy(model_dir=None, run_dir=None):
     """The sampling policy of a Note RNN (MLE row) or of a tuned run, as the original samples:
     softmax(Q), or softmax(Q + prior logits) for G-learning with its own (trained) prior."""
@@ -173,9 +215,11 @@ def probabilities_along(policy, events):
 
 
 def reproduce_music(output_dir, preset, algorithms=("q", "psi", "g"), note_rnn_dir=None,
-                    seed=0, cache_dir=None, progress=print, fix_quirks=False, settings="paper"):
+                    seed=0, cache_dir=None, progress=print, fix_quirks=False, settings="paper",
+                    parallel=None):
     """Runs the whole experiment with the named settings (rl/config.py); returns the path of
-    report.md."""
+    report.md. `parallel` ({'workers': N} or {'ray_address': ...}): tune the runs as a sweep
+    (tune_parallel) instead of one after another in this process."""
     from sequence_tutor_tf.reproduce import report
 
     os.makedirs(output_dir, exist_ok=True)
@@ -188,7 +232,12 @@ def reproduce_music(output_dir, preset, algorithms=("q", "psi", "g"), note_rnn_d
 
     dirs = run_dirs(output_dir, algorithms, preset.seeds)
     t1 = time.time()
-    for i, ((alg, s), run_dir) in enumerate(sorted(dirs.items()), start=1):
+    if parallel:
+        progress(f"[2/4] tuning {len(dirs)} runs in parallel: {preset.training_steps} steps each")
+        tune_parallel(note_rnn_dir, dirs, preset, seed, parallel, fix_quirks, settings,
+                      root=output_dir, progress=progress)
+    for i, ((alg, s), run_dir) in enumerate(sorted(dirs.items()) if not parallel else [],
+                                            start=1):
         progress(f"[2/4] tuning {alg} seed {s} ({i}/{len(dirs)}): "
                  f"{preset.training_steps} steps")
         tune_stage(note_rnn_dir, run_dir, alg, preset, seed + s, fix_quirks, settings)
@@ -227,7 +276,7 @@ def reproduce_music(output_dir, preset, algorithms=("q", "psi", "g"), note_rnn_d
 
 
 def reproduce_both(output_dir, preset, algorithms=("q", "psi", "g"), note_rnn_dir=None, seed=0,
-                   cache_dir=None, progress=print, fix_quirks=False):
+                   cache_dir=None, progress=print, fix_quirks=False, parallel=None):
     """`paper` and `code` settings on one Note RNN, each into its own subdirectory; report.md
     puts both tables side by side. Returns its path."""
     os.makedirs(output_dir, exist_ok=True)
@@ -240,7 +289,8 @@ def reproduce_both(output_dir, preset, algorithms=("q", "psi", "g"), note_rnn_di
         reports[settings] = reproduce_music(
             os.path.join(output_dir, settings), preset, algorithms, note_rnn_dir=note_rnn_dir,
             seed=seed, cache_dir=cache_dir, progress=progress,
-            fix_quirks=fix_quirks and settings == "code", settings=settings)
+            fix_quirks=fix_quirks and settings == "code", settings=settings,
+            parallel=parallel)
     lines = ["# Sequence Tutor music reproduction: paper and code settings", ""]
     for settings, path in reports.items():
         with open(os.path.join(os.path.dirname(path), "table.md"), encoding="utf-8") as f:

@@ -274,8 +274,54 @@ def _restore_finished(model, output_dir, state):
     return path
 
 
+def _relative_name(variable):
+    """'lstm_0/lstm_cell/kernel' of 'note_rnn/lstm_0/lstm_cell/kernel:0' (the model's own name,
+    which Keras may have made unique, and the ':0' left out)."""
+    name = variable.name.split(":")[0]
+    return name.split("/", 1)[1] if "/" in name else name
+
+
+def copy_initial_weights(model, source_model, source):
+    """Warm start: `model` gets `source_model`'s weights (a Note RNN loaded from our format, an
+    RL Tuner checkpoint or a melody_rnn checkpoint or bundle).
+
+    Every variable must exist in both with the same shape; otherwise a ValueError names the
+    variable and both shapes (and the source's layer sizes, the usual fix). Returns the number
+    of values copied.
+    """
+    sizes = getattr(source_model, "rnn_layer_sizes", None)
+    hint = (f"; {source} holds rnn_layer_sizes={sizes}, num_classes="
+            f"{getattr(source_model, 'num_classes', '?')}, input_size="
+            f"{getattr(source_model, 'input_size', '?')} (pass --rnn-layer-sizes "
+            f"{','.join(str(u) for u in sizes)} to match its layers)" if sizes else "")
+    if type(source_model).__name__ != type(model).__name__:
+        raise ValueError(f"--init-from {source}: a {type(source_model).__name__} (e.g. "
+                         f"attention_rnn), but pretrain trains a {type(model).__name__}; warm "
+                         "start needs the same architecture (basic_rnn bundles, RL Tuner and "
+                         "our Note RNN checkpoints)")
+    theirs = {_relative_name(v): v for v in source_model.weights}
+    ours = {_relative_name(v): v for v in model.weights}
+    for name, variable in ours.items():
+        if name not in theirs:
+            raise ValueError(f"--init-from {source}: variable {name} (shape "
+                             f"{tuple(variable.shape)}) of the model to train is not in the "
+                             f"source{hint}")
+        if tuple(theirs[name].shape) != tuple(variable.shape):
+            raise ValueError(f"--init-from {source}: variable {name} has shape "
+                             f"{tuple(theirs[name].shape)} in the source but "
+                             f"{tuple(variable.shape)} in the model to train{hint}")
+    extra = sorted(set(theirs) - set(ours))
+    if extra:
+        raise ValueError(f"--init-from {source}: variable {extra[0]} (shape "
+                         f"{tuple(theirs[extra[0]].shape)}) of the source has no place in the "
+                         f"model to train{hint}")
+    for name, variable in ours.items():
+        variable.assign(theirs[name].numpy())
+    return sum(int(v.shape.num_elements()) for v in ours.values())
+
+
 def train_note_rnn(train_ds, val_ds, hparams, output_dir, num_training_steps, steps_per_epoch,
-                   strategy=None, extra_config=None, verbose=1, state=None):
+                   strategy=None, extra_config=None, verbose=1, state=None, init_from=None):
     """Trains a Note RNN by MLE; resumes from `output_dir/backup` if a previous run was cut off,
     and trains nothing when `output_dir/pretrain_state.json` says every epoch is done.
 
@@ -285,6 +331,8 @@ def train_note_rnn(train_ds, val_ds, hparams, output_dir, num_training_steps, st
       num_training_steps: total optimizer steps; rounded up to whole epochs of steps_per_epoch.
       state: the run's state dict (see read_state); updated and written at each epoch end.
         None: read it from output_dir (a new one when there is none).
+      init_from: optional (source model, description): a warm start, whose weights the model
+        starts from (copy_initial_weights); a resumed run continues from its backup instead.
     Returns:
       MLEResult with the trained model, its directory and the final validation metrics.
     Raises:
@@ -305,6 +353,13 @@ def train_note_rnn(train_ds, val_ds, hparams, output_dir, num_training_steps, st
         log.info("training finished earlier (%d epochs, %s); not training again",
                  state["epochs_completed"], path)
     else:
+        if init_from is not None:
+            copied = copy_initial_weights(model, *init_from)
+            log.info("warm start: %d weights from %s", copied, init_from[1])
+            if "initial_validation" not in state:
+                values = model.evaluate(val_ds, return_dict=True, verbose=0)
+                state["initial_validation"] = {"validation_nll": float(values["nll"]),
+                                               "validation_accuracy": float(values["accuracy"])}
         write_state(output_dir, state)
         callbacks = [
             StopOnNonFiniteLoss(model_dir),
@@ -330,5 +385,7 @@ def train_note_rnn(train_ds, val_ds, hparams, output_dir, num_training_steps, st
         write_state(output_dir, state)
     metrics = dict(metrics, optimizer_steps=int(state.get("optimizer_steps")
                                                 or epochs * steps_per_epoch))
+    if state.get("initial_validation"):
+        metrics["initial_validation_nll"] = state["initial_validation"]["validation_nll"]
     atomic_write_text(os.path.join(output_dir, "metrics.json"), json.dumps(metrics, indent=2))
     return MLEResult(model=model, model_dir=model_dir, metrics=metrics)
