@@ -81,3 +81,13 @@ def test_diversity_filter_zeroes_full_scaffold_buckets():
     restored = BucketFilter(None, 2, 0.4)
     restored.load_state(f.state())
     assert restored.counts == {"c1ccccc1": 2, "C1CCCCC1": 1}
+
+
+def test_tune_refuses_off_policy_flags_for_an_on_policy_learner(tmp_path, capsys):
+    from sequence_tutor_tf.cli.main import main
+    rc = main(["tune", "--algorithm", "ppo_kl", "--replay", "prioritized", "--overlap-collection",
+               "--note-rnn", str(tmp_path / "no_such_note_rnn"),
+               "--output-dir", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert "--overlap-collection, --replay: settings of the off-policy learners" in err

@@ -108,6 +108,11 @@ def configs_from_args(args):
     return config, settings
 
 
+# TunerConfig fields the on-policy learners (rl/onpolicy/) have no use for.
+OFFPOLICY_ONLY = {"replay", "overlap_collection", "updates_per_step", "exploration_mode",
+                  "exploration_steps"}
+
+
 def run(args):
     if args.num_samples < 0:
         raise ValueError(f"--num-samples must be >= 0, got {args.num_samples}")
@@ -116,6 +121,13 @@ def run(args):
     from sequence_tutor_tf.rl.hparams import ONPOLICY_ALGORITHMS
     if config.algorithm in ONPOLICY_ALGORITHMS:
         from sequence_tutor_tf.baselines.tuning import tune_onpolicy
+        from sequence_tutor_tf.rl.config import TunerConfig
+        from sequence_tutor_tf.utils.dataclass_flags import given
+        unused = sorted(OFFPOLICY_ONLY & set(given(args, TunerConfig)))
+        if unused:   # a flag that would silently do nothing is refused
+            raise ValueError(f"{', '.join('--' + u.replace('_', '-') for u in unused)}: settings "
+                             f"of the off-policy learners, unused by {config.algorithm} "
+                             "(docs/baselines.md)")
         engine = tune_onpolicy(args.domain, config, settings, args.output_dir,
                                settings_name=args.settings, restart=args.restart,
                                progress=args.progress, num_samples=args.num_samples,

@@ -94,7 +94,8 @@ class LearnerState:
 
 class OnPolicyEngine:
     """Args as RLEngine's where they mean the same; the off-policy ones (dqn_hparams'
-    replay, exploration, updates_per_step, overlap) are accepted and unused.
+    replay, exploration, updates_per_step, overlap) are accepted and unused here; `tune`
+    refuses them when a user gives them (cli/tune.py OFFPOLICY_ONLY).
 
       learner_hparams: 'name=value,...' over the learner's defaults (onpolicy/hparams.py).
       targets: raml only: `targets(n, rng) -> (first [n], sequences [n, T], lengths [n])`,
