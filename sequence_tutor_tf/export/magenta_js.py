@@ -285,32 +285,12 @@ def is_previous_export(path):
 
 
 def check_out_dir(source_path, out_dir, overwrite):
-    """Raises unless writing `out_dir` is safe: new or empty, or (with `overwrite`) a previous
-    Magenta.js export; never the source, a directory holding it, or the working directory."""
-    from sequence_tutor_tf.utils.files import inside_directory
-    if not str(out_dir).strip():
-        raise MagentaJsExportError("--out is empty: expected a directory to write the model to")
-    out_abs = os.path.abspath(out_dir)
-    if os.path.exists(source_path) and inside_directory(source_path, out_abs, allow_root=True):
-        raise MagentaJsExportError(f"--out {out_dir}: it is, or holds, the source --checkpoint "
-                                   f"{source_path}; choose a directory outside it")
-    if inside_directory(os.getcwd(), out_abs, allow_root=True):
-        raise MagentaJsExportError(f"--out {out_dir}: it is, or holds, the working directory; "
-                                   "choose a new directory")
-    if not os.path.exists(out_abs):
-        return
-    if not os.path.isdir(out_abs):
-        raise FileExistsError(f"--out {out_dir} is a file; choose a new directory")
-    if not os.listdir(out_abs):
-        return
-    if not overwrite:
-        raise FileExistsError(f"--out {out_dir} already exists and is not empty; choose a new "
-                              "directory or pass --overwrite")
-    if not is_previous_export(out_abs):
-        raise FileExistsError(
-            f"--out {out_dir} already exists and is not a previous Magenta.js export (no "
-            f"{INFO_FILE} of ours); --overwrite only replaces an earlier `sequence-tutor export "
-            "--format magenta-js`, so nothing was deleted")
+    """Raises unless writing `out_dir` is safe (utils.files.check_export_dir); --overwrite
+    replaces only an earlier Magenta.js export."""
+    from sequence_tutor_tf.utils.files import check_export_dir
+    check_export_dir(source_path, out_dir, overwrite, "the model", "Magenta.js export",
+                     is_previous_export, f"(no {INFO_FILE} of ours)",
+                     error=MagentaJsExportError)
 
 
 def export_magenta_js(source_path, out_dir, overwrite=False, script_url=DEFAULT_SCRIPT_URL,

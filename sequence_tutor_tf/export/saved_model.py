@@ -38,32 +38,11 @@ def is_previous_export(path):
 
 
 def check_out_dir(source_dir, out_dir, overwrite):
-    """Raises unless writing `out_dir` is safe: it is new or empty, or (with `overwrite`) a
-    previous export; never the source, a directory above it, or the working directory."""
-    from sequence_tutor_tf.utils.files import inside_directory
-    if not str(out_dir).strip():
-        raise ValueError("--out is empty: expected a directory to write the SavedModel to")
-    out_abs = os.path.abspath(out_dir)
-    if os.path.exists(source_dir) and inside_directory(source_dir, out_abs, allow_root=True):
-        raise ValueError(f"--out {out_dir}: it is, or holds, the source --checkpoint "
-                         f"{source_dir}; choose a directory outside it")
-    if inside_directory(os.getcwd(), out_abs, allow_root=True):
-        raise ValueError(f"--out {out_dir}: it is, or holds, the working directory; choose a "
-                         "new directory for the SavedModel")
-    if not os.path.exists(out_abs):
-        return
-    if not os.path.isdir(out_abs):
-        raise FileExistsError(f"--out {out_dir} is a file; choose a new directory")
-    if not os.listdir(out_abs):
-        return
-    if not overwrite:
-        raise FileExistsError(f"--out {out_dir} already exists and is not empty; choose a new "
-                              "directory or pass overwrite=True (--overwrite)")
-    if not is_previous_export(out_abs):
-        raise FileExistsError(
-            f"--out {out_dir} already exists and is not a previous export (no "
-            f"{METADATA_ASSET} of ours beside saved_model.pb); --overwrite only replaces "
-            "an earlier `sequence-tutor export`, so nothing was deleted")
+    """Raises unless writing `out_dir` is safe (utils.files.check_export_dir)."""
+    from sequence_tutor_tf.utils.files import check_export_dir
+    check_export_dir(source_dir, out_dir, overwrite, "the SavedModel", "export",
+                     is_previous_export,
+                     f"(no {METADATA_ASSET} of ours beside saved_model.pb)")
 
 
 def export_saved_model(source_dir, out_dir, overwrite=False):

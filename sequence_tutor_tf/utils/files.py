@@ -9,6 +9,35 @@ import os
 import tempfile
 
 
+def check_export_dir(source, out_dir, overwrite, what, kind, is_previous, not_previous,
+                     error=ValueError):
+    """Raises unless writing `out_dir` is safe: new or empty, or (with `overwrite`) a previous
+    export as `is_previous(path)` recognises it; never the source, a directory holding it, or the
+    working directory. `what` names what is written ("the SavedModel"), `kind` the export
+    ("export", "Magenta.js export"), `not_previous` says what a previous one holds; `error` is
+    raised for a bad --out."""
+    if not str(out_dir).strip():
+        raise error(f"--out is empty: expected a directory to write {what} to")
+    out_abs = os.path.abspath(out_dir)
+    if os.path.exists(source) and inside_directory(source, out_abs, allow_root=True):
+        raise error(f"--out {out_dir}: it is, or holds, the source --checkpoint {source}; "
+                    "choose a directory outside it")
+    if inside_directory(os.getcwd(), out_abs, allow_root=True):
+        raise error(f"--out {out_dir}: it is, or holds, the working directory; choose a new "
+                    f"directory for {what}")
+    if not os.path.exists(out_abs) or (os.path.isdir(out_abs) and not os.listdir(out_abs)):
+        return
+    if not os.path.isdir(out_abs):
+        raise FileExistsError(f"--out {out_dir} is a file; choose a new directory")
+    if not overwrite:
+        raise FileExistsError(f"--out {out_dir} already exists and is not empty; choose a new "
+                              "directory or pass --overwrite")
+    if not is_previous(out_abs):
+        raise FileExistsError(f"--out {out_dir} already exists and is not a previous {kind} "
+                              f"{not_previous}; --overwrite only replaces an earlier {kind}, "
+                              "so nothing was deleted")
+
+
 class UnsafePathError(ValueError):
     """A path read from a file points outside the directory it must stay in."""
 
