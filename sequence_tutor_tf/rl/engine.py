@@ -51,7 +51,37 @@ LEGACY_NAMES = {"music_theory_reward_last_n": "task_reward_last_n",
                 "eval_avg_note_rnn_reward": "eval_avg_prior_reward"}
 
 
-class RLEngine:
+class EvaluationMixin:
+    """Scored rollouts and the evaluation histories, shared by RLEngine and the on-policy
+    engine (rl/onpolicy/engine.py). Uses the engine's policy, primer, domain, rng, pad_token,
+    reward_scaler, behaviour, eval_avg_* lists and its `_eval_rewards` cache."""
+
+    def _play(self, num, length, sample_next_obs, score):
+        reward = None
+        if score:
+            if num not in self._eval_rewards:
+                self._eval_rewards[num] = self.domain.make_task_reward(num, prior_in_reward=False)
+            reward = self._eval_rewards[num]
+        return play(self.policy, self.primer, num, length or self.domain.max_length, self.rng,
+                    task_reward=reward, sample_next_obs=sample_next_obs,
+                    eos=self.domain.vocabulary.eos, pad=self.pad_token)
+
+    def _record_evaluation(self, played):
+        """Appends one evaluation's mean total, prior and task reward per sequence (the last
+        step's only under `eval_last_step_only`, as the original)."""
+        logps, task = played.prior_logps, played.task_rewards * self.reward_scaler
+        if self.behaviour.eval_last_step_only:
+            rows, last = np.arange(len(played.lengths)), played.lengths - 1
+            prior, task = logps[rows, last], task[rows, last]
+        else:
+            prior, task = logps.sum(1), task.sum(1)
+        self.eval_avg_reward.append(float(np.mean(prior + task)))
+        self.eval_avg_prior_reward.append(float(np.mean(prior)))
+        self.eval_avg_task_reward.append(float(np.mean(task)))
+        self.last_eval = played
+
+
+class RLEngine(EvaluationMixin):
     """Collection + learning for one algorithm on one domain.
 
     Each of the N rows is an episode of its own: it ends when the domain's task reward says so
@@ -431,31 +461,14 @@ class RLEngine:
         With `score`, each step is scored by the domain's task reward without the prior term
         (the original evaluates with 'music_theory_only')."""
         self.finish_updates()
-        reward = None
-        if score:
-            if num not in self._eval_rewards:
-                self._eval_rewards[num] = self.domain.make_task_reward(num, prior_in_reward=False)
-            reward = self._eval_rewards[num]
-        return play(self.policy, self.primer, num, length or self.domain.max_length, self.rng,
-                    task_reward=reward, sample_next_obs=sample_next_obs,
-                    eos=self.domain.vocabulary.eos, pad=self.pad_token)
+        return self._play(num, length, sample_next_obs, score)
 
     def evaluate(self, num_trials=100, sample_next_obs=True):
         """The original's evaluate_model, all trials in parallel; returns the sequences."""
         if self.exploration_mode == "boltzmann":
             sample_next_obs = True       # action() forces sampling in boltzmann mode
         played = self.rollout(num_trials, self.domain.max_length, sample_next_obs, score=True)
-        logps, task = played.prior_logps, played.task_rewards * self.reward_scaler
-        if self.behaviour.eval_last_step_only:
-            last = played.lengths - 1
-            rows = np.arange(num_trials)
-            prior, task = logps[rows, last], task[rows, last]
-        else:
-            prior, task = logps.sum(1), task.sum(1)
-        self.eval_avg_reward.append(float(np.mean(prior + task)))
-        self.eval_avg_prior_reward.append(float(np.mean(prior)))
-        self.eval_avg_task_reward.append(float(np.mean(task)))
-        self.last_eval = played
+        self._record_evaluation(played)
         if self.behaviour.eval_advances_exploration:
             self.actions_executed_so_far += int(played.lengths.sum())
         return played.sequences

@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from sequence_tutor_tf.rl.domain import allowed_actions
-from sequence_tutor_tf.rl.engine import COUNTERS, HISTORIES, NonFiniteError
+from sequence_tutor_tf.rl.engine import COUNTERS, HISTORIES, EvaluationMixin, NonFiniteError
 from sequence_tutor_tf.rl.onpolicy import ALGORITHMS
 from sequence_tutor_tf.rl.onpolicy.hparams import learner_hparams
 from sequence_tutor_tf.rl.policy import RolloutPolicy
@@ -92,7 +92,7 @@ class LearnerState:
             self.learner.load_state(json.loads(str(arrays["learner/state"])))
 
 
-class OnPolicyEngine:
+class OnPolicyEngine(EvaluationMixin):
     """Args as RLEngine's where they mean the same; the off-policy ones (dqn_hparams'
     replay, exploration, updates_per_step, overlap) are accepted and unused here; `tune`
     refuses them when a user gives them (cli/tune.py OFFPOLICY_ONLY).
@@ -257,27 +257,11 @@ class OnPolicyEngine:
 
     # ----- evaluation and generation ----------------------------------------------------------
     def rollout(self, num, length=None, sample_next_obs=True, score=False):
-        reward = None
-        if score:
-            if num not in self._eval_rewards:
-                self._eval_rewards[num] = self.domain.make_task_reward(num, prior_in_reward=False)
-            reward = self._eval_rewards[num]
-        return play(self.policy, self.primer, num, length or self.domain.max_length, self.rng,
-                    task_reward=reward, sample_next_obs=sample_next_obs,
-                    eos=self.domain.vocabulary.eos, pad=self.pad_token)
+        return self._play(num, length, sample_next_obs, score)
 
     def evaluate(self, num_trials=100, sample_next_obs=True):
         played = self.rollout(num_trials, self.domain.max_length, True, score=True)
-        logps, task = played.prior_logps, played.task_rewards * self.reward_scaler
-        if self.behaviour.eval_last_step_only:
-            rows, last = np.arange(num_trials), played.lengths - 1
-            prior, task = logps[rows, last], task[rows, last]
-        else:
-            prior, task = logps.sum(1), task.sum(1)
-        self.eval_avg_reward.append(float(np.mean(prior + task)))
-        self.eval_avg_prior_reward.append(float(np.mean(prior)))
-        self.eval_avg_task_reward.append(float(np.mean(task)))
-        self.last_eval = played
+        self._record_evaluation(played)
         return played.sequences
 
     def generate(self, num=1, length=None, most_probable=False):
