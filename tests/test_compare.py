@@ -95,6 +95,22 @@ def test_tune_onpolicy_run_dir_resume_and_refusals(note_rnn, tmp_path, capsys):
     code, err = _error(capsys, ["tune", "--note-rnn", note_rnn, "--output-dir", out + "x",
                                 "--algorithm", "q", "--learner-hparams", "sigma=1"])
     assert code == 2 and "--learner-hparams" in err
+    # The tuned policy exports like q's (softmax of q_network's scores) and generates.
+    from sequence_tutor_tf._tf import tf
+    from sequence_tutor_tf.models.checkpoints import load_note_rnn
+    exported = str(tmp_path / "saved_model")
+    assert main(["export", "--checkpoint", out, "--out", exported]) == 0
+    m = tf.saved_model.load(exported)
+    assert json.loads(m.signatures["metadata"]()["json"].numpy().decode())["algorithm"] == "dap"
+    policy, _ = load_note_rnn(os.path.join(out, "q_network"))
+    events = np.array([3, 7], np.int32)
+    state = m.signatures["initial_state"](batch_size=tf.constant(2))["state"]
+    probs = m.signatures["step_indices"](events=tf.constant(events), state=state)
+    logits, _ = policy.step_eager(events, np.zeros([2, policy.state_size], np.float32))
+    np.testing.assert_allclose(probs["probabilities"].numpy(), tf.nn.softmax(logits).numpy(),
+                               atol=1e-6)
+    assert main(["generate", "--checkpoint", out, "--output-dir", str(tmp_path / "gen"),
+                 "--num-outputs", "2", "--num-steps", "8"]) == 0
 
 
 def test_table_aggregates_seeds():

@@ -9,7 +9,7 @@ import os
 
 from sequence_tutor_tf.models.checkpoints import load_note_rnn
 from sequence_tutor_tf.models.note_rnn import CONFIG_FILE_NAME
-from sequence_tutor_tf.rl.hparams import ALGORITHMS
+from sequence_tutor_tf.rl.hparams import TUNE_ALGORITHMS
 
 TUNER_CONFIG_FILE_NAME = "tuner_config.json"
 Q_NETWORK_DIR = "q_network"
@@ -78,8 +78,11 @@ def load_run_dir(run_dir):
     config_path = os.path.join(run_dir, TUNER_CONFIG_FILE_NAME)
     config = _read_json_object(config_path)
     algorithm = config.get("algorithm")
-    if algorithm not in ALGORITHMS:
-        raise ValueError(f"{config_path}: algorithm {algorithm!r} is not one of {list(ALGORITHMS)}")
+    # On-policy runs (ppo_kl, ...) keep their policy's logits in q_network/ like q and psi do,
+    # so they export as softmax(q_network scores) too.
+    if algorithm not in TUNE_ALGORITHMS:
+        raise ValueError(f"{config_path}: algorithm {algorithm!r} is not one of "
+                         f"{list(TUNE_ALGORITHMS)}")
     hparams = config.get("hparams") or {}
     if not isinstance(hparams, dict):
         raise ValueError(f"{config_path}: 'hparams' must be a JSON object, got "
