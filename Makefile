@@ -15,7 +15,7 @@ install-magenta: install
 	$(PIP) install -q -r requirements-magenta.txt
 
 demo: install
-	TF_CPP_MIN_LOG_LEVEL=2 $(PYTHON) -m sequence_tutor_tf.cli.main demo --output-dir $(DEMO_OUT)
+	$(PYTHON) -m sequence_tutor_tf.cli.main demo --output-dir $(DEMO_OUT)
 
 test: install-magenta install-audio install-js
 	$(PIP) install -q -e ".[ray]"   # the optional extra tests/test_sweep.py runs on

@@ -76,11 +76,14 @@ def build_parser(only=None):
 
 
 def _quiet_native_logging_default():
-    """TF_CPP_MIN_LOG_LEVEL=2 (warnings and errors only) unless the user chose a level."""
-    if "TF_CPP_MIN_LOG_LEVEL" in os.environ:
-        return False
-    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
-    return True
+    """TF_CPP_MIN_LOG_LEVEL=2 (warnings and errors only) unless the user chose a level; returns
+    whether to filter TensorFlow's start-up lines.
+
+    They are written through absl before any level applies, so a user's level 1-3 does not
+    silence them either: they are filtered unless the user asked for everything (level 0).
+    """
+    level = os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    return level.strip() != "0"
 
 
 def _start_tensorflow(args, filter_noise):
