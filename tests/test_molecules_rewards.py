@@ -137,3 +137,22 @@ def test_atoms_vocabulary_special_action_breaks_the_row():
     env.step([vocab.token_id("C")])
     r, d = env.step([vocab.bos])
     assert r[0] == -5.0 and not d[0]
+
+
+def test_qed_objective_pays_only_at_the_end_of_a_valid_molecule():
+    rewards, dones = play("CC(=O)Oc1ccccc1C(=O)O", objective="qed")
+    assert rewards[:-1] == [0.0] * (len(rewards) - 1) and dones[-1]
+    assert rewards[-1] == pytest.approx(100 * 0.5501, abs=0.01)      # the facts' aspirin QED
+    assert play("C1CC", objective="qed")[0] == [0.0] * 5              # invalid: 0, no penalty
+    assert play("", objective="qed")[0] == [0.0]                      # EOS alone is invalid
+    assert play("CCO", eos=False, objective="qed")[0] == [0.0] * 3    # unfinished
+    env = MoleculeTaskReward(2, VOCAB, objective="qed",
+                             extra_components=[(lambda s: [1.0] * len(s), 3.0)])
+    c, one, eos = VOCAB.token_id("C"), VOCAB.token_id("1"), VOCAB.eos
+    env.step([c, one])
+    r, d = env.step([eos, eos])          # 'C' valid, '1' invalid
+    assert d.tolist() == [True, True]
+    assert r[0] == pytest.approx(100 * props.molecule_properties("C")[3] + 3.0, abs=1e-4)
+    assert r[1] == 0.0
+    with pytest.raises(ValueError, match="objective"):
+        MoleculeTaskReward(1, VOCAB, objective="logp")

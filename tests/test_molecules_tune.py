@@ -102,6 +102,24 @@ def test_profile_script_times_every_part_of_a_prioritized_step(prior):
 
 def test_tune_molecules_g_and_flag_errors(prior, tmp_path, capsys):
     assert _tune(prior, tmp_path / "g", 128, "--algorithm", "g") == 0
+    # --reward qed: G stores the task reward only, so it is 0 except where a molecule ended.
+    assert _tune(prior, tmp_path / "qed", 768, "--algorithm", "g", "--reward", "qed",
+                 "--exploration-mode", "boltzmann") == 0
+    config = json.load(open(tmp_path / "qed" / "tuner_config.json"))
+    assert config["domain_settings"]["reward"] == "qed"
+    arrays = np.load(sorted((tmp_path / "qed" / "train_state").glob("engine-*.npz"))[0])
+    rewards, terminals = arrays["replay/rewards"], arrays["replay/terminals"]
+    assert np.all(rewards[terminals == 0] == 0) and terminals.sum() > 0
+    assert 0 <= rewards.min() and rewards.max() <= 0.35 * 100
+    code = _tune(prior, tmp_path / "qed", 896, "--algorithm", "g", "--exploration-mode",
+                 "boltzmann")
+    assert code == 2 and "domain.reward: stored 'qed', now 'research'" in capsys.readouterr().err
+    # A run stored before --reward existed resumes as the default (research) reward.
+    path = tmp_path / "g" / "tuner_config.json"
+    old = json.load(open(path))
+    del old["domain_settings"]["reward"]
+    path.write_text(json.dumps(old))
+    assert _tune(prior, tmp_path / "g", 256, "--algorithm", "g") == 0
     code = _tune(prior, tmp_path / "bad", 128, "--reward-mode", "key")
     err = capsys.readouterr().err
     assert code == 2 and "--reward-mode: not a setting of --domain molecules" in err

@@ -18,16 +18,11 @@ def build_engine(domain_name, config, settings, learner_hparams="", raml_data=No
     from sequence_tutor_tf.rl.onpolicy.engine import OnPolicyEngine
     targets = bucket_key = None
     if domain_name == "molecules":
-        from sequence_tutor_tf.molecules.domain import MoleculeDomain
-        from sequence_tutor_tf.molecules.prior import load_prior
+        from sequence_tutor_tf.molecules.tune_settings import load_molecule_networks
         from sequence_tutor_tf.molecules.tuning import PLOT_LABELS, write_smiles_samples
-        try:
-            q, vocabulary = load_prior(settings.prior)
-        except (OSError, ValueError) as e:
-            raise ValueError(f"--prior: {e}") from None
-        domain = MoleculeDomain(vocabulary, extra_rewards=settings.extra_reward,
-                                workers=settings.rdkit_workers)
-        prior, primer = q.copy(name="reward_rnn"), domain.make_primer()
+        q, prior, vocabulary = load_molecule_networks(settings)
+        domain = settings.make_domain(vocabulary)
+        primer = domain.make_primer()
         if config.algorithm == "raml":
             from sequence_tutor_tf.baselines.targets import molecule_targets
             targets = molecule_targets(raml_data, domain)
@@ -95,6 +90,7 @@ def tune_onpolicy(domain_name, config, settings, run_dir, settings_name=None, re
                   cache_dir=None):
     """Tunes (or resumes) one on-policy run in `run_dir`; returns the engine."""
     from sequence_tutor_tf.rl.tuning import tune_run
+    from sequence_tutor_tf.utils.dataclass_flags import field_defaults
     os.makedirs(run_dir, exist_ok=True)
     engine, write, labels = build_engine(domain_name, config, settings, learner_hparams,
                                          raml_data, cache_dir)
@@ -102,4 +98,5 @@ def tune_onpolicy(domain_name, config, settings, run_dir, settings_name=None, re
     if has_train_state(run_dir) and not restart:
         check_learner_settings(run_dir, record)
     return tune_run(engine, run_dir, record, restart=restart, progress=progress,
-                    plot_labels=labels, write_samples=write, num_samples=num_samples)
+                    plot_labels=labels, write_samples=write, num_samples=num_samples,
+                    settings_defaults=field_defaults(settings))

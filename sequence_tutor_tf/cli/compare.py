@@ -23,6 +23,8 @@ def add_arguments(parser):
                         help="molecules: the SMILES prior to tune")
     parser.add_argument("--num-notes-in-melody", type=int, default=32,
                         help="music: events per composition")
+    parser.add_argument("--reward", default=None, choices=("research", "qed"),
+                        help="molecules: the task reward (tune --reward; default research)")
     parser.add_argument("--settings", default="paper", choices=sorted(SETTINGS),
                         help="the off-policy learners' named settings (tune --settings)")
     parser.add_argument("--algorithms", nargs="+", default=list(ALL_LEARNERS),
@@ -85,8 +87,10 @@ def run(args):
         from sequence_tutor_tf.molecules.tune_settings import MoleculeTuneSettings
         if not args.prior:
             raise UserError("--domain molecules needs --prior DIR (a SMILES prior)")
-        settings = MoleculeTuneSettings(prior=args.prior)
+        settings = MoleculeTuneSettings(prior=args.prior, reward=args.reward or "research")
     else:
+        if args.reward:
+            raise UserError("--reward is a molecule setting (--domain molecules)")
         from sequence_tutor_tf.music.tune_settings import SETTINGS as named
         from sequence_tutor_tf.music.tune_settings import MusicTuneSettings
         if not args.note_rnn:

@@ -17,18 +17,25 @@ class MoleculeDomain(Domain):
       extra_rewards: user components ['module:function' or (spec, weight)] added to the reward
         of molecules that finish valid.
       workers: processes that score uncached prefixes with RDKit (0: in this process).
+      objective: the task reward, "research" (the research code's composite per-step reward)
+        or "qed" (100 x QED of a molecule that finishes valid; rewards.MoleculeTaskReward).
     """
 
-    def __init__(self, vocabulary, extra_rewards=(), workers=0):
+    def __init__(self, vocabulary, extra_rewards=(), workers=0, objective="research"):
+        from sequence_tutor_tf.molecules.rewards import OBJECTIVES
+        if objective not in OBJECTIVES:
+            raise ValueError(f"--reward must be one of {list(OBJECTIVES)}, got {objective!r}")
         self.vocabulary = vocabulary
         self.max_length = int(vocabulary.max_length)
         self.extra_rewards = tuple(extra_rewards)
         self.workers = int(workers)
+        self.objective = objective
 
     def make_task_reward(self, batch_size, prior_in_reward=True):
         from sequence_tutor_tf.molecules.rewards import MoleculeTaskReward
         return MoleculeTaskReward(batch_size, self.vocabulary,
-                                  extra_components=self.extra_rewards, workers=self.workers)
+                                  extra_components=self.extra_rewards, workers=self.workers,
+                                  objective=self.objective)
 
     def action_mask(self):
         specials = [t for t in (self.vocabulary.bos, self.vocabulary.pad)

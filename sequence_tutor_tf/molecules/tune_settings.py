@@ -40,6 +40,12 @@ class MoleculeTuneSettings:
     rdkit_workers: int = dataclasses.field(default=0, metadata=_f(
         "processes scoring uncached SMILES prefixes with RDKit (0: in this process)", low=0,
         high=64))
+    reward: str = dataclasses.field(default="research", metadata=_f(
+        "the task reward: 'research' (the research code's composite per-step reward, "
+        "m = 3 logP - 2 SA + 5 ring + 50 QED) or 'qed' (100 x QED when a molecule finishes "
+        "valid, nothing per step: bounded, so its optimum is drug-like molecules; "
+        "docs/results.md shows the research reward's degenerate optima)",
+        choices=("research", "qed")))
 
     def __post_init__(self):
         object.__setattr__(self, "extra_reward", tuple(self.extra_reward or ()))
@@ -53,3 +59,19 @@ class MoleculeTuneSettings:
         values = dataclasses.asdict(self)
         values["extra_reward"] = list(self.extra_reward)
         return values
+
+    def make_domain(self, vocabulary):
+        from sequence_tutor_tf.molecules.domain import MoleculeDomain
+        return MoleculeDomain(vocabulary, extra_rewards=self.extra_reward,
+                              workers=self.rdkit_workers, objective=self.reward)
+
+
+def load_molecule_networks(settings):
+    """(policy network, prior, vocabulary): the SMILES prior at --prior and a copy of it as the
+    frozen prior (`reward_rnn`), for the off- and on-policy engines alike."""
+    from sequence_tutor_tf.molecules.prior import load_prior
+    try:
+        q, vocabulary = load_prior(settings.prior)
+    except (OSError, ValueError) as e:
+        raise ValueError(f"--prior: {e}") from None
+    return q, q.copy(name="reward_rnn"), vocabulary

@@ -9,17 +9,12 @@ PLOT_LABELS = ("Molecule reward", "Prior log p")
 
 
 def build_molecule_engine(config: TunerConfig, settings: MoleculeTuneSettings):
-    from sequence_tutor_tf.molecules.domain import MoleculeDomain
-    from sequence_tutor_tf.molecules.prior import load_prior
+    from sequence_tutor_tf.molecules.tune_settings import load_molecule_networks
     from sequence_tutor_tf.rl.engine import RLEngine
-    try:
-        q, vocabulary = load_prior(settings.prior)
-    except (OSError, ValueError) as e:
-        raise ValueError(f"--prior: {e}") from None
-    domain = MoleculeDomain(vocabulary, extra_rewards=settings.extra_reward,
-                            workers=settings.rdkit_workers)
-    return RLEngine(q_network=q, prior=q.copy(name="reward_rnn"), domain=domain,
-                    primer=domain.make_primer(), **config.engine_kwargs())
+    q, prior, vocabulary = load_molecule_networks(settings)
+    domain = settings.make_domain(vocabulary)
+    return RLEngine(q_network=q, prior=prior, domain=domain, primer=domain.make_primer(),
+                    **config.engine_kwargs())
 
 
 def run_record(config, settings, vocabulary, settings_name=None):
@@ -44,6 +39,7 @@ def tune_molecules(config, settings, run_dir, settings_name=None, restart=False,
                    num_samples=0):
     """Tunes (or resumes) one molecule run in `run_dir`; returns the engine."""
     from sequence_tutor_tf.rl.tuning import tune_run
+    from sequence_tutor_tf.utils.dataclass_flags import field_defaults
     os.makedirs(run_dir, exist_ok=True)
     engine = build_molecule_engine(config, settings)
     domain = engine.domain
@@ -51,4 +47,4 @@ def tune_molecules(config, settings, run_dir, settings_name=None, restart=False,
                     run_record(config, settings, domain.vocabulary, settings_name),
                     restart=restart, progress=progress, plot_labels=PLOT_LABELS,
                     write_samples=write_smiles_samples(domain, config.algorithm),
-                    num_samples=num_samples)
+                    num_samples=num_samples, settings_defaults=field_defaults(settings))

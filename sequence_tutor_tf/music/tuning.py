@@ -55,8 +55,10 @@ def tune_music(config, settings, run_dir, settings_name=None, restart=False, pro
                num_samples=0):
     """Tunes (or resumes) one music run in `run_dir`; returns the engine."""
     from sequence_tutor_tf.rl.tuning import tune_run
+    from sequence_tutor_tf.utils.dataclass_flags import field_defaults
     os.makedirs(run_dir, exist_ok=True)
     engine = build_music_engine(config, settings)
     return tune_run(engine, run_dir, run_record(config, settings, settings_name),
                     restart=restart, progress=progress, plot_labels=PLOT_LABELS,
-                    write_samples=write_midi_samples(config.algorithm), num_samples=num_samples)
+                    write_samples=write_midi_samples(config.algorithm), num_samples=num_samples,
+                    settings_defaults=field_defaults(settings))

@@ -200,10 +200,13 @@ def layer_over(base, over):
     return out
 
 
-def differences(stored, new, ignore=RESUMABLE_CHANGES):
-    """[(name, stored value, new value)] of the settings that differ, `ignore` left out."""
+def differences(stored, new, ignore=RESUMABLE_CHANGES, defaults=None):
+    """[(name, stored value, new value)] of the settings that differ, `ignore` left out.
+
+    A setting added after a run was stored counts as its default there: TunerConfig's (e.g.
+    replay) and those given in `defaults` (e.g. a domain setting's, as 'domain.reward')."""
     keys = sorted((set(stored) | set(new)) - set(ignore))
-    # A setting added after a run was stored counts as its default there (e.g. replay).
-    defaults = {f.name: f.default for f in dataclasses.fields(TunerConfig)}
+    defaults = dict({f.name: f.default for f in dataclasses.fields(TunerConfig)},
+                    **(defaults or {}))
     old = lambda k: stored.get(k, defaults.get(k))  # noqa: E731
     return [(k, old(k), new.get(k)) for k in keys if old(k) != new.get(k)]

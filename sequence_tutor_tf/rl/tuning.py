@@ -92,8 +92,11 @@ class TensorBoardLogger:
         self._reset()
 
 
-def check_resume(run_dir, record):
-    """Raises RunDirError listing the settings that differ from the stored run's."""
+def check_resume(run_dir, record, settings_defaults=None):
+    """Raises RunDirError listing the settings that differ from the stored run's.
+
+    `settings_defaults`: the domain settings' defaults, which a run stored before that setting
+    existed is taken to have had."""
     stored = rd.read_config(run_dir)
     if stored is None or "config" not in stored:
         return
@@ -101,7 +104,8 @@ def check_resume(run_dir, record):
         dict(stored.get("config", {}), domain=stored.get("domain"),
              **{f"domain.{k}": v for k, v in (stored.get("domain_settings") or {}).items()}),
         dict(record["config"], domain=record.get("domain"),
-             **{f"domain.{k}": v for k, v in (record.get("domain_settings") or {}).items()}))
+             **{f"domain.{k}": v for k, v in (record.get("domain_settings") or {}).items()}),
+        defaults={f"domain.{k}": v for k, v in (settings_defaults or {}).items()})
     if diffs:
         listed = "; ".join(f"{k}: stored {a!r}, now {b!r}" for k, a, b in diffs)
         raise rd.RunDirError(
@@ -111,10 +115,11 @@ def check_resume(run_dir, record):
 
 
 def tune_run(engine, run_dir, record, restart=False, progress=True, plot_labels=None,
-             write_samples=None, num_samples=0):
+             write_samples=None, num_samples=0, settings_defaults=None):
     """Trains `engine` in `run_dir` to record['config']['training_steps'] env steps.
 
-    `record` is what tuner_config.json holds (configuration, domain settings, legacy keys).
+    `record` is what tuner_config.json holds (configuration, domain settings, legacy keys);
+    `settings_defaults` the domain settings' defaults (check_resume).
     `write_samples(sequences, directory)` writes `num_samples` samples at the end.
     Returns the engine.
     """
@@ -123,7 +128,7 @@ def tune_run(engine, run_dir, record, restart=False, progress=True, plot_labels=
     with rd.RunLock(run_dir):
         resumed = rd.has_train_state(run_dir) and not restart
         if resumed:
-            check_resume(run_dir, record)
+            check_resume(run_dir, record, settings_defaults)
             rd.remove_stale_temporaries(run_dir)
             rd.load_train_state(engine, run_dir)
             log.info("resuming from env step %d of %d", engine.env_steps, training_steps)

@@ -88,6 +88,12 @@ def given(args, cls):
             if getattr(args, f.name, None) is not None}
 
 
+def field_defaults(obj_or_cls):
+    """{field name: default} of a dataclass (fields without a plain default left out)."""
+    return {f.name: f.default for f in dataclasses.fields(obj_or_cls)
+            if f.default is not dataclasses.MISSING}
+
+
 def resolve(cls, *layers):
     """An instance of `cls` from dicts of settings, later ones winning; unknown keys raise."""
     names = {f.name for f in dataclasses.fields(cls)}
