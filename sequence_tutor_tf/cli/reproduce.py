@@ -69,8 +69,22 @@ def resolve_preset(args):
     return dataclasses.replace(preset, **{k: v for k, v in overrides.items() if v is not None})
 
 
+def molecule_preset(args):
+    """The molecule preset `args` select (--quick) with its flags' overrides; also read back from
+    a reproduction's reproduce_config.json (scripts/ablate_molecules.py)."""
+    from sequence_tutor_tf.reproduce.molecules import PRESETS
+    preset = PRESETS["quick" if args.quick else "paper"]
+    overrides = {"seeds": args.seeds, "pretrain_steps": args.pretrain_steps,
+                 "training_steps": args.training_steps,
+                 "eval_samples": args.eval_compositions, "num_envs": args.num_envs}
+    preset = dataclasses.replace(preset, **{k: v for k, v in overrides.items() if v is not None})
+    if preset.pretrain_steps_per_epoch > preset.pretrain_steps:
+        preset = dataclasses.replace(preset, pretrain_steps_per_epoch=preset.pretrain_steps)
+    return preset
+
+
 def run_molecules(args):
-    from sequence_tutor_tf.reproduce.molecules import COLUMNS, PRESETS, reproduce_molecules
+    from sequence_tutor_tf.reproduce.molecules import COLUMNS, reproduce_molecules
     algorithms = [a.strip() for a in (args.algorithms or "q,psi,g,pure_rl").split(",")
                   if a.strip()]
     unknown = [a for a in algorithms if a not in COLUMNS or a == "mle"]
@@ -82,13 +96,7 @@ def run_molecules(args):
     if args.settings == "both" or args.fix_quirks or args.note_rnn or args.corpus:
         raise ValueError("reproduce molecules: --settings both, --fix-quirks, --note-rnn and "
                          "--corpus are music's flags (the molecule settings are paper or code)")
-    preset = PRESETS["quick" if args.quick else "paper"]
-    overrides = {"seeds": args.seeds, "pretrain_steps": args.pretrain_steps,
-                 "training_steps": args.training_steps,
-                 "eval_samples": args.eval_compositions, "num_envs": args.num_envs}
-    preset = dataclasses.replace(preset, **{k: v for k, v in overrides.items() if v is not None})
-    if preset.pretrain_steps_per_epoch > preset.pretrain_steps:
-        preset = dataclasses.replace(preset, pretrain_steps_per_epoch=preset.pretrain_steps)
+    preset = molecule_preset(args)
     setup_run(args, "reproduce")
     path = reproduce_molecules(args.output_dir, preset, algorithms, seed=args.seed,
                                settings=args.settings, cache_dir=args.cache_dir,

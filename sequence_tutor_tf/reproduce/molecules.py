@@ -89,7 +89,10 @@ def prior_stage(output_dir, preset, seed, progress, cache_dir=None):
     directory = os.path.join(output_dir, "prior")
     train_prior([smiles[i] for i in train_idx], [smiles[i] for i in val_idx], vocabulary,
                 directory, preset.pretrain_steps, preset.pretrain_steps_per_epoch,
-                rnn_layer_sizes=preset.rnn_layer_sizes, seed=seed, verbose=0)
+                rnn_layer_sizes=preset.rnn_layer_sizes, seed=seed,
+                # One line per epoch, as the music reproduction's prior stage prints: the full
+                # preset's prior trains for about 18 minutes here.
+                verbose=2)
     return os.path.join(directory, "note_rnn"), smiles, test.smiles
 
 
