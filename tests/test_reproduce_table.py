@@ -40,3 +40,15 @@ def test_nan_rows_are_left_out_of_the_nearer_count():
     values["Q"][0] = float("nan")
     closer = table.closer_to_paper(_aggregated(values))
     assert (ROWS[0].name, "Q") not in closer and len(closer) == len(ROWS) - 1
+
+
+def test_report_preset_line_names_a_given_note_rnn_instead_of_pretraining():
+    import json
+    from sequence_tutor_tf.reproduce.music import PRESETS
+    from sequence_tutor_tf.reproduce.report import preset_line
+    own = json.loads(preset_line(PRESETS["paper"]))
+    assert own["pretrain_steps"] == 3000 and "note_rnn" not in own
+    given = json.loads(preset_line(PRESETS["paper"], "runs/note_rnn_3000"))
+    assert given["note_rnn"] == "runs/note_rnn_3000"
+    assert not {"corpus", "pretrain_steps", "pretrain_steps_per_epoch"} & set(given)
+    assert given["training_steps"] == 1_000_000

@@ -225,6 +225,7 @@ def reproduce_music(output_dir, preset, algorithms=("q", "psi", "g"), note_rnn_d
     os.makedirs(output_dir, exist_ok=True)
     timings = {}
     t0 = time.time()
+    given_note_rnn = note_rnn_dir
     if note_rnn_dir is None:
         progress("[1/4] Note RNN: pretraining by MLE")
         note_rnn_dir = pretrain_stage(output_dir, preset, seed, cache_dir)
@@ -269,7 +270,8 @@ def reproduce_music(output_dir, preset, algorithms=("q", "psi", "g"), note_rnn_d
 
     progress("[4/4] writing the table, plots, MIDI and report")
     path = report.write_report(output_dir, preset, stats, extras, samples, policies, dirs,
-                               timings, probabilities_along, settings=settings)
+                               timings, probabilities_along, settings=settings,
+                               note_rnn=given_note_rnn)
     timings["total_s"] = time.time() - t0
     atomic_write_text(os.path.join(output_dir, "timings.json"), json.dumps(timings, indent=2))
     return path

@@ -109,8 +109,19 @@ def write_audio(samples, directory):
     return out
 
 
+def preset_line(preset, note_rnn=None):
+    """The preset as the report states it: with --note-rnn, the Note RNN used instead of the
+    preset's pretraining fields, which did not apply."""
+    values = dict(preset.__dict__)
+    if note_rnn:
+        for key in ("corpus", "pretrain_steps", "pretrain_steps_per_epoch"):
+            values.pop(key, None)
+        values = dict(note_rnn=note_rnn, **values)
+    return json.dumps(values)
+
+
 def write_report(output_dir, preset, stats, extras, samples, policies, dirs, timings,
-                 probabilities_along, settings=None):
+                 probabilities_along, settings=None, note_rnn=None):
     from sequence_tutor_tf.music.metrics import stats_summary
     plots_dir = os.path.join(output_dir, "plots")
     os.makedirs(plots_dir, exist_ok=True)
@@ -152,7 +163,7 @@ def write_report(output_dir, preset, stats, extras, samples, policies, dirs, tim
         *summary, "",
         f"Settings: `{settings}` (rl/config.py, music/tune_settings.py: `paper` is the paper's "
         "method with the released code's defects fixed, `code` the released code exactly). "
-        f"Preset: `{json.dumps(preset.__dict__)}`", "",
+        f"Preset: `{preset_line(preset, note_rnn)}`", "",
         "## Table 1: ours beside the paper's", "", table_md, "",
         "## How far each model moved from the Note RNN", "",
         "Average over the evaluation compositions of log p(note | history) under the Note RNN,",
