@@ -60,3 +60,16 @@ def test_console_entry_point_runs():
     out = subprocess.run([sys.executable, "-m", "sequence_tutor_tf.cli.main", "--help"],
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and all(name in out.stdout for name in SUBCOMMANDS)
+
+
+def test_tensorflow_warnings_print_once():
+    # tf_keras's import gives the "tensorflow" logger its own handler before ours exists; a Keras
+    # warning ("Callback method ... is slow") then printed twice in every pretrain.
+    code = ("import os; os.environ['TF_USE_LEGACY_KERAS'] = '1'\n"
+            "import tensorflow as tf, tf_keras\n"
+            "from sequence_tutor_tf.cli.common import configure_logging\n"
+            "configure_logging('INFO')\n"
+            "tf.get_logger().warning('probe-warning')\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stderr.count("probe-warning") == 1, out.stderr[-2000:]

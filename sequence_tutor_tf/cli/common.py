@@ -155,6 +155,13 @@ def configure_logging(log_level):
     """
     logging.basicConfig(level=getattr(logging, log_level), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # tf.get_logger() gives the "tensorflow" logger a handler of its own when it is first called
+    # before the root logger has one (tf_keras calls it on import); its records also reach ours,
+    # so every Keras warning printed twice. Ours alone remains.
+    tf_logger = logging.getLogger("tensorflow")
+    for handler in list(tf_logger.handlers):
+        if type(handler) is logging.StreamHandler:
+            tf_logger.removeHandler(handler)
     if log_level != "DEBUG":
         logging.getLogger("absl").setLevel(logging.WARNING)
 
