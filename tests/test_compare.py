@@ -74,6 +74,23 @@ def test_compare_end_to_end(note_rnn, melodies, tmp_path, capsys):
     assert code == 2 and "--raml-data" in err
 
 
+def test_compare_passes_offpolicy_settings_to_its_runs(note_rnn, tmp_path, capsys):
+    # The molecule comparison on the qed reward needs the off-policy learners' discount, update
+    # rate and exploration changed, as tune --hparams / --exploration-mode change them.
+    out = str(tmp_path / "cmp")
+    argv = ["compare", "--note-rnn", note_rnn, "--output-dir", out, "--training-steps", "64",
+            "--algorithms", "q", "--seeds", "0", "--num-envs", "8", "--num-notes-in-melody",
+            "8", "--eval-samples", "8", "--eval-trials", "0", "--no-jit",
+            "--exploration-mode", "egreedy", "--hparams", "discount_rate=0.9,train_every_nth=4"]
+    assert main(argv) == 0
+    config = json.load(open(os.path.join(out, "runs", "q-seed0", "tuner_config.json")))
+    flat = json.dumps(config)
+    assert '"exploration_mode": "egreedy"' in flat
+    assert "discount_rate=0.9,train_every_nth=4" in flat
+    code, err = _error(capsys, argv[:-1] + ["discount_rate=oops"])
+    assert code == 2 and "discount_rate" in err
+
+
 def test_tune_onpolicy_run_dir_resume_and_refusals(note_rnn, tmp_path, capsys):
     out = str(tmp_path / "run")
     base = ["tune", "--note-rnn", note_rnn, "--output-dir", out, "--algorithm", "dap",

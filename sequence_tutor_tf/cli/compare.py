@@ -44,6 +44,12 @@ def add_arguments(parser):
     parser.add_argument("--raml-data", default=None, metavar="SOURCE",
                         help="raml's training sequences (music corpus name, MIDI dir, "
                              "TFRecord; molecules: moses or a SMILES file)")
+    parser.add_argument("--exploration-mode", default=None, choices=("egreedy", "boltzmann"),
+                        help="off-policy learners: how they collect (tune --exploration-mode; "
+                             "default: the named settings')")
+    parser.add_argument("--hparams", default="", metavar="HPARAMS",
+                        help="off-policy learners: DQN hparams over the named settings' (tune "
+                             "--hparams), e.g. 'discount_rate=1.0,train_every_nth=5'")
     parser.add_argument("--learner-hparams", action="append", default=[],
                         metavar="ALG:HPARAMS", help="an on-policy learner's hparams, e.g. "
                         "'ppo_kl:adaptive_kl=false,kl_coef=1' (repeatable)")
@@ -102,6 +108,10 @@ def run(args):
             "eval_trials": args.eval_trials, "output_every_nth": max(steps // 4, 1),
             # The schedule's proportions at any budget: explore over the first half.
             "exploration_steps": steps // 2}
+    if args.exploration_mode:
+        over["exploration_mode"] = args.exploration_mode
+    if args.hparams:
+        over["hparams"] = args.hparams      # joined to the named settings' (layer_over)
     config = resolve(TunerConfig, layer_over(settings_layer(named, args.settings), over))
     setup_run(args, "compare")
     from sequence_tutor_tf.compare.runner import run_comparison
