@@ -138,6 +138,20 @@ def test_table_aggregates_seeds():
     assert "| q | 2 | 2 ± 1 | 1 ± 0 |" in table and "Notes in motif" in table
 
 
+def test_table_marks_a_metric_no_seed_has(recwarn):
+    # QED is undefined for a learner whose molecules are all invalid: a dash, no NumPy warning.
+    from sequence_tutor_tf.compare.runner import markdown_table
+    rows = [{"learner": "q", "seed": s, "task_reward": 0.0, "kl_per_token": 1.0,
+             "molecules/qed": q}
+            for s, q in ((0, float("nan")), (1, float("nan")))]
+    rows += [{"learner": "g", "seed": s, "task_reward": 1.0, "kl_per_token": 1.0,
+              "molecules/qed": q}
+             for s, q in ((0, 0.8), (1, float("nan")))]
+    lines = markdown_table(rows, "molecules").splitlines()
+    assert lines[2].endswith("| - |") and lines[3].endswith("| 0.8 ± 0 |"), lines
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
 def test_pareto_front():
     points = [(0.0, -5.0), (1.0, 3.0), (2.0, 2.0), (0.5, 3.0), (3.0, 4.0)]
     assert pareto_front(points) == [0, 3, 4]

@@ -133,7 +133,11 @@ def markdown_table(rows, domain_name):
         cells = []
         for c in columns:
             values = np.array([r.get(c, np.nan) for r in mine], float)
-            mean, std = float(np.nanmean(values)), float(np.nanstd(values))
+            values = values[np.isfinite(values)]
+            if not len(values):     # e.g. QED of a learner with no valid molecule
+                cells.append("-")
+                continue
+            mean, std = float(values.mean()), float(values.std())
             fmt = "{:.0f}" if c in ("env_steps", "wall_s") else "{:.3g}"
             cell = fmt.format(mean)
             if len(mine) > 1 and c not in ("env_steps",):
