@@ -15,6 +15,7 @@ def add_arguments(parser):
     from sequence_tutor_tf.cli.common import add_common_arguments
     from sequence_tutor_tf.compare.runner import ALL_LEARNERS
     from sequence_tutor_tf.music.tune_settings import SETTINGS
+    from sequence_tutor_tf.rl.hparams import EXPLORATION_MODES
     add_common_arguments(parser, output_required=True)
     parser.add_argument("--domain", default="music", choices=("music", "molecules"))
     parser.add_argument("--note-rnn", default=None, metavar="CKPT",
@@ -44,7 +45,7 @@ def add_arguments(parser):
     parser.add_argument("--raml-data", default=None, metavar="SOURCE",
                         help="raml's training sequences (music corpus name, MIDI dir, "
                              "TFRecord; molecules: moses or a SMILES file)")
-    parser.add_argument("--exploration-mode", default=None, choices=("egreedy", "boltzmann"),
+    parser.add_argument("--exploration-mode", default=None, choices=EXPLORATION_MODES,
                         help="off-policy learners: how they collect (tune --exploration-mode; "
                              "default: the named settings')")
     parser.add_argument("--hparams", default="", metavar="HPARAMS",
